@@ -16,7 +16,7 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	@cmake --preset release >/dev/null
+	@cmake --preset release -DOTLPD_LAYERS= >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -41,6 +41,7 @@ test-tsan: deps
 
 bench: build
 	$(BIN)/csp_bench
+	$(BIN)/otlp_bench
 
 verify: deps
 	@if [ -x spec/run ]; then spec/run; else echo "verify: no models yet"; fi
