@@ -1,0 +1,15 @@
+// libFuzzer entry point for otlp::fuzz::decompress (see harness.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "otlp/fuzz/harness.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  otlp::fuzz::initialize("decompress");
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  otlp::fuzz::decompress(data, size);
+  return 0;
+}

@@ -1,0 +1,15 @@
+// libFuzzer entry point for otlp::fuzz::json_decode (see harness.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "otlp/fuzz/harness.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  otlp::fuzz::initialize("json_decode");
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  otlp::fuzz::json_decode(data, size);
+  return 0;
+}

@@ -1,0 +1,56 @@
+// Per-message-type facts the codecs need on every field, computed once per
+// type from the protobuf descriptors: JSON names, which bytes fields are OTLP
+// ids (hex in JSON), which type is AnyValue, and a field-number lookup table.
+//
+// Thread-safety: message_info() may be called from any thread; it takes one
+// short lock to find (or build, the first time) the root type's info. The
+// returned MessageInfo and everything it points to are immutable and live for
+// the whole process, so walking from it needs no lock.
+#pragma once
+
+#include <google/protobuf/descriptor.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otlp::internal {
+
+struct MessageInfo;
+
+struct FieldInfo {
+  const google::protobuf::FieldDescriptor* descriptor = nullptr;
+  std::string json_name;   // lowerCamelCase, what we write
+  std::string proto_name;  // snake_case, also accepted on input
+  google::protobuf::FieldDescriptor::CppType cpp_type{};
+  bool repeated = false;
+  // trace_id, span_id, parent_span_id, profile_id: hex in OTLP/JSON.
+  bool hex_id = false;
+  // Members of a real (not proto3-optional) oneof: only the first member of
+  // each oneof is visited by the encoder, which asks once which one is set.
+  const google::protobuf::OneofDescriptor* oneof = nullptr;
+  bool first_of_oneof = false;
+  const MessageInfo* message = nullptr;  // for message-typed fields
+};
+
+struct MessageInfo {
+  const google::protobuf::Descriptor* descriptor = nullptr;
+  bool is_any_value = false;  // opentelemetry.proto.common.v1.AnyValue
+  // Whether an AnyValue can occur inside this type (or is it): the depth check
+  // skips sub-messages that cannot hold one (profiles' stacks, locations...).
+  bool reaches_any_value = false;
+  std::vector<FieldInfo> fields;  // declaration order
+  // Field number → index into `fields` (+1; 0 = none) for numbers below this.
+  static constexpr uint32_t kDirectNumbers = 32;
+  std::array<uint8_t, kDirectNumbers> by_number{};
+
+  const FieldInfo* find_by_number(uint32_t number) const;
+  // Accepts the JSON name and the proto field name, as protobuf's JSON does.
+  const FieldInfo* find_by_name(std::string_view name) const;
+};
+
+const MessageInfo& message_info(const google::protobuf::Descriptor* descriptor);
+
+}  // namespace otlp::internal

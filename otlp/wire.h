@@ -1,0 +1,48 @@
+// Helpers on serialized Export*ServiceRequest bytes that never decode the
+// payload: counting items, splitting at resource boundaries, concatenating.
+// They make forwarding and batching cheap: a collector can size, cut and join
+// batches while keeping the client's exact bytes.
+//
+// Contract:
+//  - They read only the framing of the levels they need (request → resource →
+//    scope → item, plus a metric's data field); item payloads are not looked
+//    into. So they reject broken framing (kMalformed) but may accept a request
+//    that a full decode would reject, e.g. for invalid UTF-8 in a span name.
+//  - On requests that decode, they agree with the decoded helpers of
+//    otlp/signals.h: wire_count_items(bytes) == count_items(decode(bytes)),
+//    including protobuf's rule that a later member of a metric's `data` oneof
+//    replaces an earlier one.
+//  - wire_split() returns requests of whole resources (ResourceSpans, …) with
+//    at most max_items items each, except that a resource holding more than
+//    max_items items travels alone (cutting inside one needs a decode: use
+//    otlp::split). Fields of the request other than its resources (for
+//    profiles, the dictionary) are copied into every part. max_items == 0
+//    means no limit.
+//  - wire_concat() relies on protobuf's rule that concatenated messages merge:
+//    for traces, metrics and logs it is plain concatenation. For profiles it is
+//    too when at most one input has a dictionary; otherwise it decodes, merges
+//    with otlp::merge (which rewrites indices) and re-encodes.
+//  - Thread-safe: pure functions of their inputs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "otlp/binary_codec.h"
+#include "otlp/signal.h"
+
+namespace otlp {
+
+absl::StatusOr<uint64_t> wire_count_items(Signal signal, std::string_view request);
+
+absl::StatusOr<std::vector<std::string>> wire_split(Signal signal, std::string_view request,
+                                                    uint64_t max_items);
+
+absl::StatusOr<std::string> wire_concat(Signal signal,
+                                        const std::vector<std::string_view>& requests,
+                                        const DecodeLimits& limits = {});
+
+}  // namespace otlp
