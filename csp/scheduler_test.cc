@@ -108,23 +108,24 @@ TEST(Scheduler, GoroutinesSpawnGoroutines) {
 }
 
 TEST(Scheduler, YieldLetsOthersRun) {
-  // Two goroutines on a one-worker scheduler take turns only through yield().
+  // Two goroutines on a one-worker scheduler take turns only through yield(). A goroutine on
+  // that worker starts both, so they sit in its local queue in order before either runs.
   Scheduler s(SchedulerOptions{1});
   std::vector<int> order;
   WaitGroup wg;
   wg.add(2);
-  for (int id = 0; id < 2; ++id) {
-    go(
-        s,
-        [](int id, std::vector<int>* order, WaitGroup* wg) -> Task<void> {
-          for (int i = 0; i < 3; ++i) {
-            order->push_back(id);
-            co_await yield();
-          }
-          wg->done();
-        },
-        id, &order, &wg);
-  }
+  auto turn_taker = [](int id, std::vector<int>* order, WaitGroup* wg) -> Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      order->push_back(id);
+      co_await yield();
+    }
+    wg->done();
+  };
+  go(s, [&]() -> Task<void> {
+    go(turn_taker(0, &order, &wg));
+    go(turn_taker(1, &order, &wg));
+    co_return;
+  });
   wg.wait_blocking();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 0, 1, 0, 1}));
 }

@@ -5,25 +5,44 @@
 
 #include "csp/chan.h"
 
-// Invariant: a waiter is queued only after it saw count_ != 0 while holding lock_, and the
-// add() that brings count_ to zero takes lock_ afterwards, so it finds every such waiter.
+// Invariants:
+//  - count_ reaches zero only under lock_, and the add() that gets it there takes every queued
+//    waiter before releasing lock_; after that release it touches nothing of the WaitGroup.
+//  - A waiter decides "count is zero, return" only while holding lock_. So when it returns (and
+//    perhaps destroys the WaitGroup, as Go code often does right after Wait), no add() can still
+//    be inside the WaitGroup: the last one has released the lock and kept only its local list.
+//  - A waiter is queued only after seeing count_ != 0 under lock_, so the add() that brings it to
+//    zero later finds it.
 
 namespace csp {
 
 void WaitGroup::add(std::int64_t n) {
+  if (n >= 0) {
+    count_.fetch_add(n, std::memory_order_acq_rel);
+    return;
+  }
+  // Fast path: a decrement that cannot reach zero needs no lock.
+  std::int64_t c = count_.load(std::memory_order_acquire);
+  while (c + n > 0) {
+    if (count_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return;
+    }
+  }
+  lock_.lock();
   const std::int64_t now = count_.fetch_add(n, std::memory_order_acq_rel) + n;
   if (now < 0) {
     std::fprintf(stderr, "csp: WaitGroup count went negative\n");
     std::abort();
   }
-  if (now != 0 || n >= 0) return;
-  lock_.lock();
   internal::Waiter* first = nullptr;
   internal::Waiter* last = nullptr;
-  while (internal::Waiter* w = waiters_.dequeue()) {
-    w->next = nullptr;
-    (last != nullptr ? last->next : first) = w;
-    last = w;
+  if (now == 0) {
+    while (internal::Waiter* w = waiters_.dequeue()) {
+      w->next = nullptr;
+      (last != nullptr ? last->next : first) = w;
+      last = w;
+    }
   }
   lock_.unlock();
   while (first != nullptr) {
@@ -34,7 +53,6 @@ void WaitGroup::add(std::int64_t n) {
 }
 
 bool WaitGroup::Awaiter::await_ready() noexcept {
-  if (wg_.count_.load(std::memory_order_acquire) == 0) return true;
   wg_.lock_.lock();
   if (wg_.count_.load(std::memory_order_acquire) == 0) {
     wg_.lock_.unlock();
@@ -51,7 +69,6 @@ void WaitGroup::Awaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void WaitGroup::wait_blocking() {
-  if (count_.load(std::memory_order_acquire) == 0) return;
   lock_.lock();
   if (count_.load(std::memory_order_acquire) == 0) {
     lock_.unlock();
