@@ -88,7 +88,9 @@ class TimerQueue {
       }
       const TimePoint now = Clock::now();
       if (heap_.top().when > now) {
-        cv_.wait_until(lock, heap_.top().when);
+        // A copy: wait_until keeps a reference, and arm() may reallocate the heap meanwhile.
+        const TimePoint next = heap_.top().when;
+        cv_.wait_until(lock, next);
         continue;
       }
       Node node = heap_.top();
