@@ -3,6 +3,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "csp/internal/spin_lock.h"
+
 // Invariants:
 //  - A cancelable state (with_cancel/deadline/timeout) owns its done channel, error and
 //    children; a value state only adds a pair and defers everything else to `cancel_owner`,
@@ -17,7 +19,7 @@ namespace csp::internal {
 
 enum class CancelReason { kNone, kCanceled, kDeadlineExceeded };
 
-struct ContextState : std::enable_shared_from_this<ContextState> {
+struct ContextState {
   std::shared_ptr<ContextState> parent;
   ContextState* cancel_owner = nullptr;  // self for cancelable states
   bool cancelable = false;
@@ -27,11 +29,12 @@ struct ContextState : std::enable_shared_from_this<ContextState> {
   const void* key = nullptr;
   std::any value;
 
-  // Cancelable contexts only.
-  std::mutex mu;
+  // Cancelable contexts only. A spin lock: every critical section is a few stores.
+  using Children = std::unordered_map<ContextState*, std::weak_ptr<ContextState>>;
+  internal::SpinLock mu;
   CancelReason reason = CancelReason::kNone;  // guarded by mu
   Chan<Unit> done;                            // guarded by mu; created on first done()
-  std::unordered_map<ContextState*, std::weak_ptr<ContextState>> children;  // guarded by mu
+  std::unique_ptr<Children> children;         // guarded by mu; created on first child
   // The cancel_owner we are a child of; written before the state is shared, and by the one
   // cancel() that wins.
   ContextState* registered_with = nullptr;
@@ -41,30 +44,32 @@ struct ContextState : std::enable_shared_from_this<ContextState> {
     deadline_timer.cancel();
     if (registered_with != nullptr) {
       std::lock_guard lock(registered_with->mu);
-      registered_with->children.erase(this);
+      if (registered_with->children) registered_with->children->erase(this);
     }
   }
 
   void cancel(CancelReason why, bool unregister) {
-    std::unordered_map<ContextState*, std::weak_ptr<ContextState>> kids;
+    std::unique_ptr<Children> kids;
     TimerHandle timer;
     {
       std::lock_guard lock(mu);
       if (reason != CancelReason::kNone) return;
       reason = why;
       done.close();  // no-op on a nil channel: nobody asked for done() yet
-      kids.swap(children);
+      kids = std::move(children);
       timer = std::move(deadline_timer);
     }
-    timer.cancel();
+    if (timer.valid()) timer.cancel();
     // Children erase themselves from `children` on their own cancel or destruction; the map we
     // swapped out no longer holds them, and erasing a missing key is harmless.
-    for (auto& [raw, weak] : kids) {
-      if (auto child = weak.lock()) child->cancel(why, false);
+    if (kids) {
+      for (auto& [raw, weak] : *kids) {
+        if (auto child = weak.lock()) child->cancel(why, false);
+      }
     }
     if (unregister && registered_with != nullptr) {
       std::lock_guard lock(registered_with->mu);
-      registered_with->children.erase(this);
+      if (registered_with->children) registered_with->children->erase(this);
       registered_with = nullptr;
     }
   }
@@ -106,7 +111,8 @@ std::shared_ptr<ContextState> make_cancelable(const Context& parent) {
       std::lock_guard lock(owner->mu);
       inherited = owner->reason;
       if (inherited == CancelReason::kNone) {
-        owner->children.emplace(s.get(), s);
+        if (!owner->children) owner->children = std::make_unique<ContextState::Children>();
+        owner->children->emplace(s.get(), s);
         s->registered_with = owner;
       }
     }
@@ -175,7 +181,8 @@ void CancelFunc::operator()() const {
 
 std::pair<Context, CancelFunc> with_cancel(const Context& parent) {
   auto s = internal::make_cancelable(parent);
-  return {Context(s), CancelFunc(s)};
+  Context ctx(s);
+  return {std::move(ctx), CancelFunc(std::move(s))};
 }
 
 std::pair<Context, CancelFunc> with_deadline(const Context& parent, TimePoint deadline) {
