@@ -1,0 +1,91 @@
+#pragma once
+// Component factories: how the engine turns a config entry into a component.
+//
+// One factory per component type (`otlp`, `batch`, `debug`, ...). The list of factories is
+// explicit and lives in apps/otlpd (STYLE.md habit 6); a duplicate type name is an error there.
+//
+// create() parses and validates the component's config (unknown keys and bad values are errors
+// naming the key and line) and builds the component without starting it, so `otlpd validate`
+// can build the whole graph and stop. Lifetimes: factories outlive everything they create.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "otlp/signal.h"
+#include "pipeline/component.h"
+#include "pipeline/config/component_id.h"
+#include "pipeline/config/config_node.h"
+#include "pipeline/host.h"
+
+namespace pipeline {
+
+enum class Stability { kDevelopment, kAlpha, kBeta, kStable };
+std::string_view stability_name(Stability s);
+
+class Factory {
+ public:
+  virtual ~Factory() = default;
+  virtual std::string_view type() const = 0;
+  virtual bool supports(otlp::Signal signal) const = 0;
+  virtual Stability stability() const { return Stability::kBeta; }
+};
+
+class ReceiverFactory : public Factory {
+ public:
+  // One receiver per id, shared by every pipeline that lists it.
+  virtual absl::StatusOr<std::shared_ptr<Receiver>> create(const ComponentId& id,
+                                                           const ConfigNode& config,
+                                                           Host& host) const = 0;
+};
+
+class ProcessorFactory : public Factory {
+ public:
+  // One processor per (pipeline, id): it sends what it lets through to `next`.
+  virtual absl::StatusOr<std::shared_ptr<Processor>> create(const ComponentId& id,
+                                                            const ConfigNode& config,
+                                                            otlp::Signal signal,
+                                                            std::shared_ptr<Consumer> next,
+                                                            Host& host) const = 0;
+};
+
+class ExporterFactory : public Factory {
+ public:
+  // One exporter per (id, signal), shared by the pipelines of that signal that list it.
+  virtual absl::StatusOr<std::shared_ptr<Exporter>> create(const ComponentId& id,
+                                                           const ConfigNode& config,
+                                                           otlp::Signal signal,
+                                                           Host& host) const = 0;
+};
+
+// A connector is an exporter in one pipeline and a receiver in another.
+class Connector : public Exporter {
+ public:
+  virtual void connect(otlp::Signal signal, std::shared_ptr<Consumer> next) = 0;
+};
+
+class ConnectorFactory : public Factory {
+ public:
+  virtual absl::StatusOr<std::shared_ptr<Connector>> create(const ComponentId& id,
+                                                            const ConfigNode& config,
+                                                            Host& host) const = 0;
+};
+
+// Every factory the executable knows, by kind.
+struct Factories {
+  std::vector<std::unique_ptr<ReceiverFactory>> receivers;
+  std::vector<std::unique_ptr<ProcessorFactory>> processors;
+  std::vector<std::unique_ptr<ExporterFactory>> exporters;
+  std::vector<std::unique_ptr<ConnectorFactory>> connectors;
+
+  const ReceiverFactory* receiver(std::string_view type) const;
+  const ProcessorFactory* processor(std::string_view type) const;
+  const ExporterFactory* exporter(std::string_view type) const;
+  const ConnectorFactory* connector(std::string_view type) const;
+  // An error naming the first type that appears twice.
+  absl::Status check_unique() const;
+};
+
+}  // namespace pipeline

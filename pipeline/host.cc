@@ -1,0 +1,52 @@
+#include "pipeline/host.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace pipeline {
+
+namespace {
+const char* level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+}  // namespace
+
+void Host::log(LogLevel level, const std::string& component, const std::string& message) {
+  if (!enabled(level)) return;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // One fprintf per line: lines from different threads do not interleave.
+  std::fprintf(stderr, "%s\t%s\t%s\t%s\n", stamp, level_name(level), component.c_str(),
+               message.c_str());
+}
+
+void Host::report_endpoint(const std::string& component, const std::string& what,
+                           const std::string& address) {
+  {
+    std::lock_guard lock(mu_);
+    endpoints_.push_back({component, what, address});
+  }
+  log(LogLevel::kInfo, component, what + " listening on " + address);
+}
+
+std::vector<Host::Endpoint> Host::endpoints() const {
+  std::lock_guard lock(mu_);
+  return endpoints_;
+}
+
+}  // namespace pipeline
