@@ -5,8 +5,8 @@ JOBS      ?= $(shell nproc)
 BUILD     := build
 BIN       := $(BUILD)/bin
 # Layers whose tests also run under AddressSanitizer and ThreadSanitizer.
-SAN_LAYERS ?= csp
-CTEST_ARGS ?= --output-on-failure --timeout 600
+SAN_LAYERS ?= csp;otlp;pipeline
+CTEST_ARGS ?= --output-on-failure --timeout 600 --no-tests=error
 
 .PHONY: all deps build run test test-unit test-asan test-tsan bench verify fuzz fuzz-ci format clean
 
@@ -19,8 +19,10 @@ build: deps
 	@cmake --preset release -DOTLPD_LAYERS= >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Starts the collector on its built-in default config (OTLP/gRPC :4317 and OTLP/HTTP :4318 on
+# localhost -> memory_limiter -> batch -> debug). Pass options with ARGS="--config my.yaml".
 run: build
-	$(BIN)/csp_demo
+	$(BIN)/otlpd $(ARGS)
 
 # Every test: unit and end-to-end tests, the same under ASan+UBSan and TSan for the
 # concurrent layers, and the formal models.

@@ -1,11 +1,18 @@
 #pragma once
-// Admission control at the receivers: a request is let in only if the bytes it adds to those
-// already in flight (received and not yet answered) stay under the limit, and the process is
-// not over its memory limit. Decided before decoding, so an overloaded collector refuses work
-// cheaply instead of growing.
+// Admission control at the receivers: a request is let in only if the process is not over its
+// memory limit and the bytes it adds fit the budget. Decided before decoding, so an overloaded
+// collector refuses work cheaply instead of growing.
 //
-// The limits come from the memory_limiter processor's config; without one, everything is let in.
-// A Ticket returns its bytes when destroyed (when the receiver has answered its client).
+// Two kinds of bytes are counted:
+//  - in flight: requests received and not yet answered (a Ticket, released when the receiver
+//    has answered its client);
+//  - held: data accepted and still buffered inside the collector (batch processors, exporter
+//    queues and their retries), added with hold() and returned with release().
+// A request is refused when (in flight + held + its size) would pass the soft limit, or when
+// in-flight bytes alone would pass the spike allowance, or when the memory limiter's periodic
+// check found the process above its soft limit. The limits come from the memory_limiter
+// processor's config; without one, everything is let in (channels and queues still bound the
+// number of batches).
 //
 // Thread-safety: all methods are safe from any thread.
 
@@ -40,10 +47,16 @@ class Admission {
     std::int64_t bytes_ = 0;
   };
 
-  // Sets the limits (memory_limiter). in_flight_limit: bytes of requests being handled at once.
-  void configure(std::int64_t in_flight_limit) {
+  // Sets the limits (memory_limiter): bytes of requests being handled at once, and bytes in
+  // flight plus held. 0 = no limit.
+  void configure(std::int64_t in_flight_limit, std::int64_t soft_limit) {
     in_flight_limit_.store(in_flight_limit, std::memory_order_relaxed);
+    soft_limit_.store(soft_limit, std::memory_order_relaxed);
   }
+  // Data accepted and buffered (see above).
+  void hold(std::int64_t bytes) { held_.fetch_add(bytes, std::memory_order_relaxed); }
+  void release(std::int64_t bytes) { held_.fetch_sub(bytes, std::memory_order_relaxed); }
+  std::int64_t held() const { return held_.load(std::memory_order_relaxed); }
   // The memory limiter's periodic check says whether the process is over its soft limit.
   void set_over_limit(bool over) { over_limit_.store(over, std::memory_order_relaxed); }
   bool over_limit() const { return over_limit_.load(std::memory_order_relaxed); }
@@ -52,8 +65,11 @@ class Admission {
   std::optional<Ticket> admit(std::int64_t bytes) {
     if (over_limit_.load(std::memory_order_relaxed)) return std::nullopt;
     const std::int64_t limit = in_flight_limit_.load(std::memory_order_relaxed);
+    const std::int64_t soft = soft_limit_.load(std::memory_order_relaxed);
     const std::int64_t now = in_flight_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    if (limit > 0 && now > limit && now != bytes) {  // one request alone is always let in
+    const bool over_spike = limit > 0 && now > limit && now != bytes;  // one alone may pass
+    const bool over_soft = soft > 0 && now + held_.load(std::memory_order_relaxed) > soft;
+    if (over_spike || over_soft) {
       in_flight_.fetch_sub(bytes, std::memory_order_relaxed);
       return std::nullopt;
     }
@@ -65,6 +81,8 @@ class Admission {
  private:
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::int64_t> in_flight_limit_{0};
+  std::atomic<std::int64_t> soft_limit_{0};
+  std::atomic<std::int64_t> held_{0};
   std::atomic<bool> over_limit_{false};
 };
 

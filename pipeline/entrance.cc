@@ -29,6 +29,9 @@ csp::Task<absl::Status> PipelineEntrance::consume(csp::Context ctx, Batch batch)
 
 csp::Task<void> PipelineEntrance::work() {
   while (auto item = co_await queue_.recv()) {
+    // The client stopped waiting (its request timed out and was answered "retry"): passing the
+    // batch on now would deliver it twice once the client retries.
+    if (item->ctx.is_done()) continue;
     absl::Status s = co_await next_->consume(item->ctx, std::move(item->batch));
     item->answer.try_send(std::move(s));
   }

@@ -6,7 +6,9 @@
 //  - consume() puts the batch on the channel if there is room, else refuses at once with
 //    UNAVAILABLE (backpressure to the client). It then waits for the pipeline's answer for this
 //    batch, so the receiver answers its client only when the batch was accepted downstream.
-//  - `workers` goroutines take batches off the channel, so one pipeline uses several cores.
+//  - `workers` goroutines take batches off the channel, so one pipeline uses several cores. A
+//    batch whose caller stopped waiting (its context is done) is dropped unprocessed: the caller
+//    was told to retry, and processing it too would deliver it twice.
 //  - shutdown() closes the channel; the workers finish what was queued and exit; every waiting
 //    consume() gets its answer.
 

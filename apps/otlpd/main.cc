@@ -1,11 +1,12 @@
 // otlpd: the OpenTelemetry pipeline daemon and its tools. Each subcommand
 // lives in its own file pair and registers itself here; this file only
-// dispatches. (The collector's `run` subcommand will be added the same way.)
+// dispatches. Without a subcommand, otlpd runs the collector.
 
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
 
+#include "apps/otlpd/collector.h"
 #include "apps/otlpd/convert.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("otlpd ") + OTLPD_VERSION);
 
   std::function<int()> selected;
+  otlpd::CollectorOptions collector;
+  otlpd::add_collector_commands(app, &collector, &selected);
   otlpd::add_convert_command(app, &selected);
 
   try {
@@ -21,9 +24,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (!selected) {
-    std::cerr << app.help();
-    return 2;
-  }
+  // No subcommand: run the collector.
+  if (!selected) return otlpd::run_collector(collector);
   return selected();
 }

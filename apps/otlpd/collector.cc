@@ -1,0 +1,211 @@
+#include "apps/otlpd/collector.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "components/connectors/forward/factory.h"
+#include "components/exporters/debug/factory.h"
+#include "components/exporters/file/factory.h"
+#include "components/exporters/otlp/factory.h"
+#include "components/processors/batch/factory.h"
+#include "components/processors/memory_limiter/factory.h"
+#include "components/receivers/otlp/factory.h"
+#include "csp/scheduler.h"
+#include "pipeline/config/config.h"
+#include "pipeline/config/duration.h"
+#include "pipeline/service.h"
+
+namespace otlpd {
+
+const char* const kDefaultConfig =
+    R"(# otlpd's built-in configuration (used when no --config is given).
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: localhost:4317
+      http:
+        endpoint: localhost:4318
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_percentage: 80
+    spike_limit_percentage: 20
+  batch: {}
+exporters:
+  debug:
+    verbosity: basic
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [memory_limiter, batch]
+      exporters: [debug]
+    metrics:
+      receivers: [otlp]
+      processors: [memory_limiter, batch]
+      exporters: [debug]
+    logs:
+      receivers: [otlp]
+      processors: [memory_limiter, batch]
+      exporters: [debug]
+    profiles:
+      receivers: [otlp]
+      processors: [memory_limiter, batch]
+      exporters: [debug]
+)";
+
+pipeline::Factories make_factories() {
+  pipeline::Factories f;
+  f.receivers.push_back(components::make_otlp_receiver_factory());
+  f.processors.push_back(components::make_batch_processor_factory());
+  f.processors.push_back(components::make_memory_limiter_factory());
+  f.exporters.push_back(components::make_debug_exporter_factory());
+  f.exporters.push_back(components::make_nop_exporter_factory());
+  f.exporters.push_back(components::make_file_exporter_factory());
+  f.exporters.push_back(components::make_otlp_exporter_factory());
+  f.exporters.push_back(components::make_otlp_http_exporter_factory("otlp_http"));
+  f.exporters.push_back(components::make_otlp_http_exporter_factory("otlphttp"));
+  f.connectors.push_back(components::make_forward_connector_factory());
+  return f;
+}
+
+namespace {
+
+absl::StatusOr<pipeline::Config> load(const CollectorOptions& options) {
+  pipeline::LoadOptions load;
+  load.files = options.config_files;
+  load.sets = options.sets;
+  if (load.files.empty()) {
+    load.inline_yaml = kDefaultConfig;
+    load.inline_name = "<built-in default config>";
+  }
+  return pipeline::load_config(load);
+}
+
+pipeline::LogLevel log_level(const std::string& name) {
+  if (name == "debug") return pipeline::LogLevel::kDebug;
+  if (name == "warn") return pipeline::LogLevel::kWarn;
+  if (name == "error") return pipeline::LogLevel::kError;
+  return pipeline::LogLevel::kInfo;
+}
+
+// Loads and builds; prints the error and returns null on failure.
+std::unique_ptr<pipeline::Service> build(const CollectorOptions& options,
+                                         const pipeline::Factories& factories,
+                                         std::unique_ptr<pipeline::Host>* host) {
+  auto config = load(options);
+  if (!config.ok()) {
+    std::cerr << "otlpd: invalid configuration: " << config.status().message() << "\n";
+    return nullptr;
+  }
+  *host = std::make_unique<pipeline::Host>(log_level(config->service.log_level));
+  for (const std::string& w : config->warnings) {
+    (*host)->log(pipeline::LogLevel::kWarn, "config", w);
+  }
+  auto service = pipeline::Service::build(*config, factories, **host);
+  if (!service.ok()) {
+    std::cerr << "otlpd: invalid configuration: " << service.status().message() << "\n";
+    return nullptr;
+  }
+  return *std::move(service);
+}
+
+int validate(const CollectorOptions& options) {
+  pipeline::Factories factories = make_factories();
+  std::unique_ptr<pipeline::Host> host;
+  auto service = build(options, factories, &host);
+  if (!service) return 1;
+  for (const std::string& line : service->describe()) std::cout << line << "\n";
+  std::cout << "otlpd: configuration is valid\n";
+  return 0;
+}
+
+int list_components() {
+  pipeline::Factories f = make_factories();
+  auto print = [](const char* kind, const auto& list) {
+    std::cout << kind << ":\n";
+    for (const auto& factory : list) {
+      std::cout << "  " << factory->type() << " (" << pipeline::stability_name(factory->stability())
+                << "; signals:";
+      for (otlp::Signal s : otlp::kAllSignals) {
+        if (factory->supports(s)) std::cout << " " << otlp::signal_name(s);
+      }
+      std::cout << ")\n";
+    }
+  };
+  print("receivers", f.receivers);
+  print("processors", f.processors);
+  print("exporters", f.exporters);
+  print("connectors", f.connectors);
+  return 0;
+}
+
+}  // namespace
+
+void add_collector_commands(CLI::App& app, CollectorOptions* options,
+                            std::function<int()>* selected) {
+  app.add_option("--config", options->config_files,
+                 "Collector configuration file (repeat to merge several, in order)");
+  app.add_option("--set", options->sets,
+                 "Override one setting, e.g. --set processors.batch.timeout=1s");
+  app.add_option("--shutdown-timeout", options->shutdown_timeout,
+                 "How long a shutdown may take to drain the pipelines (default 30s)");
+  CLI::App* v = app.add_subcommand("validate", "Check a configuration without starting it");
+  v->add_option("--config", options->config_files, "Collector configuration file");
+  v->add_option("--set", options->sets, "Override one setting");
+  v->callback([options, selected] { *selected = [options] { return validate(*options); }; });
+  CLI::App* c = app.add_subcommand("components", "List the components this build contains");
+  c->callback([selected] { *selected = [] { return list_components(); }; });
+}
+
+int run_collector(const CollectorOptions& options) {
+  // SIGINT and SIGTERM are taken by this thread alone (sigwait below): block them before any
+  // other thread exists, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto grace = pipeline::parse_duration(options.shutdown_timeout);
+  if (!grace.ok()) {
+    std::cerr << "otlpd: --shutdown-timeout: " << grace.status().message() << "\n";
+    return 2;
+  }
+  pipeline::Factories factories = make_factories();
+  std::unique_ptr<pipeline::Host> host;
+  std::unique_ptr<pipeline::Service> service = build(options, factories, &host);
+  if (!service) return 1;
+
+  std::cerr << "otlpd " << OTLPD_VERSION << " starting on "
+            << csp::default_scheduler().worker_count() << " workers; pipelines:\n";
+  for (const std::string& line : service->describe()) std::cerr << "  " << line << "\n";
+  absl::Status started = csp::block_on(service->start());
+  if (!started.ok()) {
+    std::cerr << "otlpd: cannot start: " << started.message() << "\n";
+    csp::block_on(service->shutdown(std::chrono::seconds(5)));
+    return 1;
+  }
+  for (const auto& e : host->endpoints()) {
+    std::printf("otlpd: listening %s %s %s\n", e.component.c_str(), e.what.c_str(),
+                e.address.c_str());
+  }
+  std::printf("otlpd: ready (status page: not yet available; Ctrl-C to stop)\n");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  host->log(
+      pipeline::LogLevel::kInfo, "otlpd",
+      std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", draining pipelines");
+  csp::block_on(service->shutdown(std::chrono::duration_cast<csp::Duration>(*grace)));
+  host->log(pipeline::LogLevel::kInfo, "otlpd", "stopped");
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace otlpd

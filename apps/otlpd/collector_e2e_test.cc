@@ -1,0 +1,470 @@
+// End-to-end tests of the otlpd executable: real child processes, real clients on loopback.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "apps/otlpd/testing/child_collector.h"
+#include "csp/csp.h"
+#include "otlp/binary_codec.h"
+#include "otlp/json_codec.h"
+#include "otlp/signals.h"
+#include "otlp/testing/profile_view.h"
+#include "otlp/testing/random_requests.h"
+#include "transport/grpc_client.h"
+#include "transport/http_client.h"
+
+namespace otlpd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildCollector;
+
+// ---- What a client sent and what the file exporter wrote, compared item by item -------------
+
+// Every item with its resource and scope, serialized deterministically: batching may regroup
+// requests, but each item must arrive exactly once with the same resource and scope.
+using Items = std::multiset<std::string>;
+
+std::string det(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+void add_items(const otlp::TracesRequest& r, Items& out) {
+  for (const auto& rs : r.resource_spans())
+    for (const auto& ss : rs.scope_spans())
+      for (const auto& s : ss.spans())
+        out.insert(det(rs.resource()) + "|" + det(ss.scope()) + "|" + det(s));
+}
+void add_items(const otlp::MetricsRequest& r, Items& out) {
+  for (const auto& rm : r.resource_metrics())
+    for (const auto& sm : rm.scope_metrics())
+      for (const auto& m : sm.metrics())
+        out.insert(det(rm.resource()) + "|" + det(sm.scope()) + "|" + det(m));
+}
+void add_items(const otlp::LogsRequest& r, Items& out) {
+  for (const auto& rl : r.resource_logs())
+    for (const auto& sl : rl.scope_logs())
+      for (const auto& l : sl.log_records())
+        out.insert(det(rl.resource()) + "|" + det(sl.scope()) + "|" + det(l));
+}
+void add_items(const otlp::ProfilesRequest& r, Items& out) {
+  for (const std::string& s : otlp::testing::resolved_samples(r)) out.insert(s);
+}
+
+struct Expected {
+  Items traces, metrics, logs, profiles;
+};
+
+void add_sent(otlp::Signal signal, const std::string& bytes, Expected& e) {
+  switch (signal) {
+    case otlp::Signal::kTraces: {
+      otlp::TracesRequest r;
+      ASSERT_TRUE(r.ParseFromString(bytes));
+      add_items(r, e.traces);
+      break;
+    }
+    case otlp::Signal::kMetrics: {
+      otlp::MetricsRequest r;
+      ASSERT_TRUE(r.ParseFromString(bytes));
+      add_items(r, e.metrics);
+      break;
+    }
+    case otlp::Signal::kLogs: {
+      otlp::LogsRequest r;
+      ASSERT_TRUE(r.ParseFromString(bytes));
+      add_items(r, e.logs);
+      break;
+    }
+    case otlp::Signal::kProfiles: {
+      otlp::ProfilesRequest r;
+      ASSERT_TRUE(r.ParseFromString(bytes));
+      add_items(r, e.profiles);
+      break;
+    }
+  }
+}
+
+// Reads the file exporter's JSON lines back into items.
+Expected read_file_exporter(const std::string& path) {
+  Expected got;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"resourceSpans\"") != std::string::npos) {
+      otlp::TracesRequest r;
+      EXPECT_TRUE(otlp::decode_json(line, r).ok()) << line.substr(0, 200);
+      add_items(r, got.traces);
+    } else if (line.find("\"resourceMetrics\"") != std::string::npos) {
+      otlp::MetricsRequest r;
+      EXPECT_TRUE(otlp::decode_json(line, r).ok());
+      add_items(r, got.metrics);
+    } else if (line.find("\"resourceLogs\"") != std::string::npos) {
+      otlp::LogsRequest r;
+      EXPECT_TRUE(otlp::decode_json(line, r).ok());
+      add_items(r, got.logs);
+    } else if (line.find("\"resourceProfiles\"") != std::string::npos) {
+      otlp::ProfilesRequest r;
+      EXPECT_TRUE(otlp::decode_json(line, r).ok());
+      add_items(r, got.profiles);
+    } else {
+      ADD_FAILURE() << "unexpected line: " << line.substr(0, 200);
+    }
+  }
+  return got;
+}
+
+void expect_same(const Expected& sent, const Expected& got) {
+  EXPECT_EQ(sent.traces.size(), got.traces.size());
+  EXPECT_TRUE(sent.traces == got.traces) << "spans differ";
+  EXPECT_EQ(sent.metrics.size(), got.metrics.size());
+  EXPECT_TRUE(sent.metrics == got.metrics) << "metrics differ";
+  EXPECT_EQ(sent.logs.size(), got.logs.size());
+  EXPECT_TRUE(sent.logs == got.logs) << "log records differ";
+  EXPECT_EQ(sent.profiles.size(), got.profiles.size());
+  EXPECT_TRUE(sent.profiles == got.profiles) << "profile samples differ";
+}
+
+std::string random_bytes(otlp::Signal s, std::uint64_t seed) {
+  return otlp::testing::random_request(s, seed)->SerializeAsString();
+}
+
+// ---- Clients ---------------------------------------------------------------------------
+
+absl::Status send_grpc(const std::string& endpoint, otlp::Signal s, std::string body) {
+  transport::GrpcClientOptions o;
+  o.endpoint = endpoint;
+  o.insecure = true;
+  o.timeout = 30000ms;
+  transport::GrpcExporterClient client(o);
+  auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
+  return csp::block_on(client.export_request(s, std::move(body), ctx)).status;
+}
+
+absl::Status send_http(const std::string& endpoint, otlp::Signal s, std::string body, bool json) {
+  transport::HttpClientOptions o;
+  o.endpoint = "http://" + endpoint;
+  o.encoding = json ? transport::HttpEncoding::kJson : transport::HttpEncoding::kProto;
+  o.timeout = 30000ms;
+  transport::HttpExporterClient client(o);
+  auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
+  return csp::block_on(client.export_request(s, std::move(body), ctx)).status;
+}
+
+std::string file_pipelines_config(const std::string& out, const std::string& exporter = "file") {
+  return R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+      http: {endpoint: "127.0.0.1:0"}
+processors:
+  batch: {timeout: 50ms, send_batch_size: 500}
+exporters:
+  file: {path: ")" +
+         out + R"(", flush_interval: 50ms}
+service:
+  telemetry: {logs: {level: warn}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [batch], exporters: [)" +
+         exporter + R"(]}
+    metrics: {receivers: [otlp], processors: [batch], exporters: [)" +
+         exporter + R"(]}
+    logs: {receivers: [otlp], processors: [batch], exporters: [)" +
+         exporter + R"(]}
+    profiles: {receivers: [otlp], processors: [batch], exporters: [)" +
+         exporter + R"(]}
+)";
+}
+
+// ---- Tests -----------------------------------------------------------------------------
+
+TEST(CollectorE2E, WhatClientsSendIsWhatTheFileExporterWrites) {
+  const std::string dir = testing::make_temp_dir();
+  const std::string out = dir + "/out.json";
+  auto c = ChildCollector::start(file_pipelines_config(out));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string grpc = (*c)->endpoint("otlp", "grpc");
+  const std::string http = (*c)->endpoint("otlp", "http");
+  ASSERT_FALSE(grpc.empty());
+  ASSERT_FALSE(http.empty());
+  Expected sent;
+  std::uint64_t seed = 1;
+  for (otlp::Signal s : otlp::kAllSignals) {
+    for (int i = 0; i < 3; ++i) {
+      std::string body = random_bytes(s, seed++);
+      add_sent(s, body, sent);
+      ASSERT_TRUE(send_grpc(grpc, s, body).ok()) << otlp::signal_name(s) << "\n" << (*c)->log();
+      body = random_bytes(s, seed++);
+      add_sent(s, body, sent);
+      ASSERT_TRUE(send_http(http, s, body, false).ok()) << otlp::signal_name(s) << "\n"
+                                                        << (*c)->log();
+      body = random_bytes(s, seed++);
+      add_sent(s, body, sent);
+      ASSERT_TRUE(send_http(http, s, body, true).ok()) << otlp::signal_name(s) << "\n"
+                                                       << (*c)->log();
+    }
+  }
+  ASSERT_EQ((*c)->stop(), 0) << (*c)->log();
+  expect_same(sent, read_file_exporter(out));
+  std::filesystem::remove_all(dir);
+}
+
+// otlpd -> otlpd over gRPC, over HTTP/protobuf and over HTTP/JSON: the data arrives unchanged.
+class Chained : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Chained, ForwardingPreservesTheData) {
+  const std::string dir = testing::make_temp_dir();
+  const std::string out = dir + "/out.json";
+  auto last = ChildCollector::start(file_pipelines_config(out));
+  ASSERT_TRUE(last.ok()) << last.status();
+  std::string exporter;
+  if (GetParam() == "grpc") {
+    exporter =
+        "otlp: {endpoint: \"" + (*last)->endpoint("otlp", "grpc") + "\", tls: {insecure: true}}";
+  } else {
+    exporter = "otlp_http: {endpoint: \"http://" + (*last)->endpoint("otlp", "http") +
+               "\", encoding: " + GetParam() + "}";
+  }
+  const std::string exporter_id = GetParam() == "grpc" ? "otlp" : "otlp_http";
+  const std::string first_config = R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+exporters:
+  )" + exporter + R"(
+service:
+  telemetry: {logs: {level: warn}}
+  pipelines:
+    traces: {receivers: [otlp], exporters: [)" +
+                                   exporter_id + R"(]}
+    metrics: {receivers: [otlp], exporters: [)" +
+                                   exporter_id + R"(]}
+    logs: {receivers: [otlp], exporters: [)" +
+                                   exporter_id + R"(]}
+    profiles: {receivers: [otlp], exporters: [)" +
+                                   exporter_id + R"(]}
+)";
+  auto first = ChildCollector::start(first_config);
+  ASSERT_TRUE(first.ok()) << first.status();
+  Expected sent;
+  std::uint64_t seed = 100;
+  for (otlp::Signal s : otlp::kAllSignals) {
+    for (int i = 0; i < 4; ++i) {
+      std::string body = random_bytes(s, seed++);
+      add_sent(s, body, sent);
+      ASSERT_TRUE(send_grpc((*first)->endpoint("otlp", "grpc"), s, body).ok()) << (*first)->log();
+    }
+  }
+  ASSERT_EQ((*first)->stop(), 0) << (*first)->log();  // drains its queue into `last`
+  ASSERT_EQ((*last)->stop(), 0) << (*last)->log();
+  expect_same(sent, read_file_exporter(out));
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, Chained, ::testing::Values("grpc", "proto", "json"));
+
+TEST(CollectorE2E, InvalidConfigsAreRejectedWithKeyAndLine) {
+  const std::string dir = testing::make_temp_dir();
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpiont: x\n"
+       "exporters: {debug: {}}\nservice: {pipelines: {traces: {receivers: [otlp], exporters: "
+       "[debug]}}}\n",
+       "endpiont"},
+      {"receivers: {otlp: {protocols: {grpc: {}}}}\nexporters: {debug: {}}\n"
+       "service: {pipelines: {traces: {receivers: [otlp], exporters: [loggin]}}}\n",
+       "loggin"},
+      {"receivers: {nosuch: {}}\nexporters: {debug: {}}\n"
+       "service: {pipelines: {traces: {receivers: [nosuch], exporters: [debug]}}}\n",
+       "unknown type \"nosuch\""},
+      {"receivers: {otlp: {protocols: {grpc: {}}}}\nprocessors: {batch: {send_batch_size: lots}}\n"
+       "exporters: {debug: {}}\n"
+       "service: {pipelines: {traces: {receivers: [otlp], processors: [batch], exporters: "
+       "[debug]}}}\n",
+       "send_batch_size"},
+  };
+  for (const Case& k : cases) {
+    const std::string path = dir + "/bad.yaml";
+    std::ofstream(path) << k.yaml;
+    testing::RunResult r = testing::run_otlpd({"validate", "--config", path});
+    EXPECT_EQ(r.exit_code, 1) << k.yaml;
+    EXPECT_NE(r.err.find(k.expected), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("bad.yaml:"), std::string::npos) << "names the file and line: " << r.err;
+  }
+  testing::RunResult ok = testing::run_otlpd({"validate"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("configuration is valid"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CollectorE2E, ComponentsAndVersion) {
+  testing::RunResult c = testing::run_otlpd({"components"});
+  EXPECT_EQ(c.exit_code, 0);
+  for (const char* name : {"otlp", "batch", "memory_limiter", "debug", "file", "otlp_http",
+                           "otlphttp", "nop", "forward"}) {
+    EXPECT_NE(c.out.find(std::string("  ") + name + " ("), std::string::npos) << name;
+  }
+  testing::RunResult v = testing::run_otlpd({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("otlpd "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace otlpd
+
+namespace otlpd {
+namespace {
+
+// A backend that accepts TCP connections and never answers: every export to it hangs until
+// its timeout. Bounded: it stops when destroyed.
+class BlackHole {
+ public:
+  BlackHole() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 64);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+          int c = accept(fd_, nullptr, nullptr);
+          if (c >= 0) held_.push_back(c);
+        }
+      }
+    });
+  }
+  ~BlackHole() {
+    stop_ = true;
+    thread_.join();
+    for (int c : held_) close(c);
+    close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+// With the backend stalled, clients keep sending large requests: the collector must refuse
+// retryably (never drop silently or grow), and its memory must stay near the configured limit.
+TEST(CollectorE2E, OverloadWithAStalledBackendStaysWithinTheMemoryLimit) {
+  BlackHole backend;
+  constexpr int kLimitMib = 120;
+  const std::string config = R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 16}
+processors:
+  memory_limiter: {check_interval: 50ms, limit_mib: )" + std::to_string(kLimitMib) + R"(, spike_limit_mib: 30}
+  batch: {timeout: 50ms}
+exporters:
+  otlp:
+    endpoint: "127.0.0.1:)" + std::to_string(backend.port()) + R"("
+    tls: {insecure: true}
+    timeout: 2s
+    sending_queue: {queue_size: 4, num_consumers: 2}
+    retry_on_failure: {initial_interval: 100ms, max_interval: 200ms}
+service:
+  telemetry: {logs: {level: error}}
+  pipelines:
+    logs: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp]}
+)";
+  auto c = ChildCollector::start(config);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string endpoint = (*c)->endpoint("otlp", "grpc");
+
+  // ~1 MiB requests, 4 clients x 60 requests = 240 MiB offered to a 120 MiB collector.
+  otlp::LogsRequest big;
+  auto* records = big.add_resource_logs()->add_scope_logs();
+  for (int i = 0; i < 256; ++i) {
+    records->add_log_records()->mutable_body()->set_string_value(std::string(4096, 'a' + i % 26));
+  }
+  const std::string body = big.SerializeAsString();
+  std::atomic<int> accepted{0}, refused{0}, other{0};
+  std::atomic<std::int64_t> max_rss{0};
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done) {
+      max_rss = std::max<std::int64_t>(max_rss, (*c)->rss_bytes());
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  std::vector<std::thread> clients;
+  std::mutex codes_mu;
+  std::set<absl::StatusCode> refusal_codes;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      transport::GrpcClientOptions o;
+      o.endpoint = endpoint;
+      o.insecure = true;
+      o.compression = otlp::Compression::kNone;
+      o.timeout = 30000ms;
+      transport::GrpcExporterClient client(o);
+      for (int i = 0; i < 60; ++i) {
+        auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
+        transport::ExportResult r =
+            csp::block_on(client.export_request(otlp::Signal::kLogs, body, ctx));
+        if (r.status.ok()) {
+          ++accepted;
+        } else if (r.status.code() == absl::StatusCode::kUnavailable ||
+                   r.status.code() == absl::StatusCode::kResourceExhausted) {
+          ++refused;
+          std::lock_guard lock(codes_mu);
+          refusal_codes.insert(r.status.code());
+        } else {
+          ++other;
+          ADD_FAILURE() << r.status;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  done = true;
+  sampler.join();
+  EXPECT_GT(accepted.load(), 0);
+  EXPECT_GT(refused.load(), 0) << "a stalled backend must push back on clients";
+  EXPECT_EQ(other.load(), 0);
+  // Resident memory stays within the limit plus a margin for the runtime and gRPC.
+  EXPECT_LT(max_rss.load(), (kLimitMib + 64) * 1024LL * 1024) << "max rss " << max_rss.load();
+  RecordProperty("max_rss_mib", static_cast<int>(max_rss.load() >> 20));
+  RecordProperty("accepted", accepted.load());
+  RecordProperty("refused", refused.load());
+  (*c)->stop();
+}
+
+}  // namespace
+}  // namespace otlpd

@@ -1,0 +1,31 @@
+#pragma once
+// The `forward` connector: the exporter end of one pipeline hands every batch, unchanged, to the
+// pipelines that list the connector as a receiver (same signal).
+
+#include <array>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "pipeline/factory.h"
+
+namespace components {
+
+class ForwardConnector final : public pipeline::Connector {
+ public:
+  void connect(otlp::Signal signal, std::shared_ptr<pipeline::Consumer> next) override {
+    next_[static_cast<std::size_t>(signal)] = std::move(next);
+  }
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override {
+    auto& next = next_[static_cast<std::size_t>(batch.signal)];
+    if (!next) {
+      co_return absl::FailedPreconditionError(absl::StrCat(
+          "forward connector has no pipeline for ", std::string(otlp::signal_name(batch.signal))));
+    }
+    co_return co_await next->consume(std::move(ctx), std::move(batch));
+  }
+
+ private:
+  std::array<std::shared_ptr<pipeline::Consumer>, 4> next_;  // by otlp::Signal
+};
+
+}  // namespace components

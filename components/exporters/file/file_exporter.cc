@@ -1,0 +1,164 @@
+#include "components/exporters/file/file_exporter.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "otlp/binary_codec.h"
+#include "otlp/json_codec.h"
+
+namespace components {
+
+namespace {
+
+template <class Request>
+absl::StatusOr<std::string> to_json(std::string_view bytes) {
+  Request request;
+  if (auto s = otlp::decode_binary(bytes, request); !s.ok()) return s;
+  return otlp::encode_json(request);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> file_record(const pipeline::Batch& batch, bool json) {
+  if (!json) {
+    const auto n = static_cast<std::uint32_t>(batch.bytes.size());
+    std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                    static_cast<char>(n >> 8), static_cast<char>(n)};
+    out += batch.bytes;
+    return out;
+  }
+  // Export*ServiceRequest and *Data have the same fields, so their JSON is the same.
+  absl::StatusOr<std::string> line;
+  switch (batch.signal) {
+    case otlp::Signal::kTraces:
+      line = to_json<otlp::TracesRequest>(batch.bytes);
+      break;
+    case otlp::Signal::kMetrics:
+      line = to_json<otlp::MetricsRequest>(batch.bytes);
+      break;
+    case otlp::Signal::kLogs:
+      line = to_json<otlp::LogsRequest>(batch.bytes);
+      break;
+    case otlp::Signal::kProfiles:
+      line = to_json<otlp::ProfilesRequest>(batch.bytes);
+      break;
+  }
+  if (line.ok()) line->push_back('\n');
+  return line;
+}
+
+FileExporter::FileExporter(std::string id, FileConfig config, pipeline::Host& host)
+    : id_(std::move(id)), config_(std::move(config)), host_(host) {}
+
+FileExporter::~FileExporter() {
+  flusher_.cancel();
+  std::lock_guard lock(mu_);
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+absl::Status FileExporter::open_locked() {
+  file_ = std::fopen(config_.path.c_str(), config_.append ? "ab" : "wb");
+  if (file_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("exporters::", id_, ": cannot open ", config_.path,
+                                               ": ", std::strerror(errno)));
+  }
+  size_ = static_cast<std::int64_t>(std::ftell(file_));
+  return absl::OkStatus();
+}
+
+csp::Task<absl::Status> FileExporter::start() {
+  {
+    std::lock_guard lock(mu_);
+    if (users_++ > 0) co_return absl::OkStatus();
+    if (auto s = open_locked(); !s.ok()) co_return s;
+  }
+  if (config_.flush_interval > csp::Duration::zero()) {
+    flusher_ = csp::after_func(
+        config_.flush_interval, [this](csp::TimePoint) { flush(); }, config_.flush_interval);
+  }
+  co_return absl::OkStatus();
+}
+
+void FileExporter::flush() {
+  std::lock_guard lock(mu_);
+  if (file_ != nullptr) std::fflush(file_);
+}
+
+absl::Status FileExporter::rotate_locked() {
+  std::fclose(file_);
+  file_ = nullptr;
+  namespace fs = std::filesystem;
+  const fs::path path(config_.path);
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
+  fs::path backup = path.parent_path() /
+                    absl::StrCat(path.stem().string(), "-", stamp, path.extension().string());
+  for (int i = 1; fs::exists(backup); ++i) {
+    backup = path.parent_path() /
+             absl::StrCat(path.stem().string(), "-", stamp, ".", i, path.extension().string());
+  }
+  std::error_code ec;
+  fs::rename(path, backup, ec);
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("rotating ", config_.path, ": ", ec.message()));
+  // Keep only the newest max_backups.
+  std::vector<fs::path> backups;
+  const std::string prefix = path.stem().string() + "-";
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && entry.path().extension() == path.extension()) {
+      backups.push_back(entry.path());
+    }
+  }
+  std::sort(backups.begin(), backups.end());
+  while (config_.max_backups > 0 &&
+         static_cast<std::int64_t>(backups.size()) > config_.max_backups) {
+    fs::remove(backups.front(), ec);
+    backups.erase(backups.begin());
+  }
+  const bool saved_append = config_.append;
+  config_.append = false;
+  absl::Status s = open_locked();
+  config_.append = saved_append;
+  return s;
+}
+
+csp::Task<absl::Status> FileExporter::consume(csp::Context, pipeline::Batch batch) {
+  auto record = file_record(batch, config_.format == "json");
+  if (!record.ok()) co_return absl::InvalidArgumentError(record.status().message());
+  std::lock_guard lock(mu_);
+  if (file_ == nullptr)
+    co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is not running"));
+  if (config_.rotation && size_ > 0 &&
+      size_ + static_cast<std::int64_t>(record->size()) > config_.max_megabytes * 1024 * 1024) {
+    if (auto s = rotate_locked(); !s.ok()) co_return s;
+  }
+  if (std::fwrite(record->data(), 1, record->size(), file_) != record->size()) {
+    co_return absl::UnavailableError(
+        absl::StrCat("writing ", config_.path, ": ", std::strerror(errno)));
+  }
+  size_ += static_cast<std::int64_t>(record->size());
+  co_return absl::OkStatus();
+}
+
+csp::Task<void> FileExporter::shutdown(csp::Context) {
+  std::lock_guard lock(mu_);
+  if (--users_ > 0) co_return;
+  flusher_.cancel();
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  co_return;
+}
+
+}  // namespace components

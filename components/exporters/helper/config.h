@@ -1,0 +1,14 @@
+#pragma once
+// The `sending_queue`, `retry_on_failure` and `timeout` settings every network exporter shares
+// (the Collector's names and defaults).
+
+#include "absl/status/statusor.h"
+#include "components/exporters/helper/queued_retry.h"
+#include "pipeline/config/config_node.h"
+
+namespace components {
+
+absl::StatusOr<QueueConfig> parse_queue_config(const pipeline::ConfigNode& exporter);
+absl::StatusOr<RetryConfig> parse_retry_config(const pipeline::ConfigNode& exporter);
+
+}  // namespace components

@@ -1,0 +1,92 @@
+#pragma once
+// QueuedRetryExporter: what every network exporter is wrapped in — a bounded sending queue, a
+// pool of sender goroutines, a per-attempt timeout, and retry with exponential backoff and
+// jitter (the Collector's exporterhelper, on channels).
+//
+// Contract:
+//  - With the queue enabled, consume() accepts a batch when it fits in the queue and refuses
+//    with UNAVAILABLE ("sending queue is full") otherwise; senders deliver queued batches in
+//    the background. With the queue disabled, consume() sends (with retries) and answers with
+//    the outcome.
+//  - A failed attempt is retried only if it is retryable (send_fn's outcome says so); the wait
+//    is the server's retry-after when given, else the backoff; a batch is dropped (and logged)
+//    when its retries would exceed max_elapsed_time, or when it is rejected as bad data.
+//  - shutdown(ctx) stops accepting and lets the senders drain the queue until ctx's deadline;
+//    then pending retries stop and what is left is dropped and counted.
+//    (The durable queue of the fault-tolerance work plugs in here.)
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "csp/chan.h"
+#include "csp/context.h"
+#include "csp/wait_group.h"
+#include "pipeline/component.h"
+#include "pipeline/host.h"
+
+namespace components {
+
+struct QueueConfig {
+  bool enabled = true;
+  std::size_t num_consumers = 10;
+  std::size_t queue_size = 1000;  // batches
+};
+
+struct RetryConfig {
+  bool enabled = true;
+  csp::Duration initial_interval = std::chrono::seconds(5);
+  csp::Duration max_interval = std::chrono::seconds(30);
+  csp::Duration max_elapsed_time = std::chrono::minutes(5);  // 0 = retry forever
+  double multiplier = 1.5;
+  double randomization_factor = 0.5;
+};
+
+// The outcome of one attempt to send.
+struct SendOutcome {
+  absl::Status status;
+  bool retryable = false;
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
+using SendFn =
+    std::function<csp::Task<SendOutcome>(otlp::Signal, const std::string& bytes, csp::Context)>;
+
+class QueuedRetryExporter : public pipeline::Exporter {
+ public:
+  QueuedRetryExporter(std::string id, QueueConfig queue, RetryConfig retry, csp::Duration timeout,
+                      SendFn send, pipeline::Host& host);
+
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
+  csp::Task<absl::Status> start() override;
+  csp::Task<void> shutdown(csp::Context ctx) override;
+
+  std::int64_t sent_items() const { return sent_items_.load(); }
+  std::int64_t dropped_items() const { return dropped_items_.load(); }
+  std::size_t queue_length() const { return queue_.size(); }
+
+ private:
+  csp::Task<void> sender();
+  // Sends with retries under ctx. OK, or the final error (the batch is then dropped).
+  csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch);
+  csp::Duration next_backoff(csp::Duration current) const;
+
+  std::string id_;
+  QueueConfig queue_config_;
+  RetryConfig retry_;
+  csp::Duration timeout_;
+  SendFn send_;
+  pipeline::Host& host_;
+
+  csp::Chan<pipeline::Batch> queue_;
+  csp::WaitGroup senders_;
+  csp::Context stop_ctx_;  // cancelled when the shutdown deadline passes
+  csp::CancelFunc stop_;
+
+  std::atomic<std::int64_t> sent_items_{0};
+  std::atomic<std::int64_t> dropped_items_{0};
+};
+
+}  // namespace components

@@ -1,0 +1,123 @@
+#include "components/exporters/helper/queued_retry.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "csp/csp.h"
+
+namespace components {
+namespace {
+
+using namespace std::chrono_literals;
+
+csp::Context deadline(csp::Duration d) {
+  return csp::with_timeout(csp::Context::background(), d).first;
+}
+
+RetryConfig fast_retry() {
+  RetryConfig r;
+  r.initial_interval = 1ms;
+  r.max_interval = 5ms;
+  r.max_elapsed_time = 10s;
+  return r;
+}
+
+// A backend that fails the first `failures` attempts of every batch (by its bytes).
+struct FlakyBackend {
+  int failures = 0;
+  bool retryable = true;
+  std::mutex mu;
+  std::map<std::string, int> attempts;
+  std::multiset<std::string> delivered;
+
+  SendFn fn() {
+    return [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
+      std::lock_guard lock(mu);
+      if (attempts[bytes]++ < failures) {
+        co_return SendOutcome{absl::UnavailableError("down"), retryable, std::nullopt};
+      }
+      delivered.insert(bytes);
+      co_return SendOutcome{absl::OkStatus(), false, std::nullopt};
+    };
+  }
+};
+
+pipeline::Batch batch(int i) {
+  return pipeline::Batch{otlp::Signal::kLogs, "batch-" + std::to_string(i), 1};
+}
+
+TEST(QueuedRetryExporter, DeliversEveryQueuedBatchOnceDespiteFailures) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 2;
+  QueuedRetryExporter e("otlp", QueueConfig{true, 4, 100}, fast_retry(), 1s, backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(i))).ok());
+  csp::block_on(e.shutdown(deadline(30s)));
+  EXPECT_EQ(backend.delivered.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(backend.delivered.count("batch-" + std::to_string(i)), 1u);
+  EXPECT_EQ(e.sent_items(), 50);
+  EXPECT_EQ(e.dropped_items(), 0);
+}
+
+TEST(QueuedRetryExporter, FullQueueRefusesRetryably) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  csp::Chan<csp::Unit> release(0);
+  SendFn stuck = [&](otlp::Signal, const std::string&, csp::Context) -> csp::Task<SendOutcome> {
+    co_await release.recv();
+    co_return SendOutcome{};
+  };
+  QueuedRetryExporter e("otlp", QueueConfig{true, 1, 2}, fast_retry(), 10s, stuck, host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  int accepted = 0;
+  absl::Status refusal;
+  for (int i = 0; i < 10; ++i) {
+    absl::Status s = csp::block_on(e.consume(deadline(1s), batch(i)));
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      refusal = s;
+    }
+  }
+  // One batch is with the (stuck) sender, two wait in the queue; the rest are refused.
+  EXPECT_LE(accepted, 3);
+  EXPECT_GE(accepted, 2);
+  EXPECT_EQ(refusal.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refusal.message().find("sending queue is full"), std::string::npos);
+  release.close();
+  csp::block_on(e.shutdown(deadline(10s)));
+}
+
+TEST(QueuedRetryExporter, PermanentErrorsAreNotRetried) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 1;
+  backend.retryable = false;
+  QueuedRetryExporter e("otlp", QueueConfig{false, 1, 1}, fast_retry(), 1s, backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  absl::Status s = csp::block_on(e.consume(deadline(1s), batch(1)));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << "without a queue the caller sees it";
+  EXPECT_EQ(backend.attempts["batch-1"], 1);
+  EXPECT_EQ(e.dropped_items(), 1);
+  csp::block_on(e.shutdown(deadline(1s)));
+}
+
+TEST(QueuedRetryExporter, ShutdownDeadlineStopsEndlessRetries) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 1 << 30;  // never succeeds
+  RetryConfig r = fast_retry();
+  r.max_elapsed_time = csp::Duration::zero();  // retry forever
+  QueuedRetryExporter e("otlp", QueueConfig{true, 2, 10}, r, 1s, backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(i))).ok());
+  csp::block_on(e.shutdown(deadline(50ms)));  // returns: the deadline ends the retries
+  EXPECT_EQ(e.dropped_items(), 5);
+  EXPECT_EQ(e.sent_items(), 0);
+}
+
+}  // namespace
+}  // namespace components

@@ -1,0 +1,58 @@
+#include "components/exporters/otlp/otlp_exporter.h"
+
+namespace components {
+
+bool is_retryable_export(const absl::Status& status, bool has_retry_after) {
+  switch (status.code()) {
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDataLoss:
+      return true;
+    case absl::StatusCode::kResourceExhausted:
+      return has_retry_after;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+SendOutcome outcome_of(transport::ExportResult r) {
+  SendOutcome out;
+  const bool retry_after = r.retry_after.has_value();
+  out.retryable = !r.status.ok() && is_retryable_export(r.status, retry_after);
+  out.retry_after = r.retry_after;
+  out.status = std::move(r.status);
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<pipeline::Exporter> make_otlp_grpc_exporter(std::string id,
+                                                            OtlpGrpcExporterConfig config,
+                                                            pipeline::Host& host) {
+  auto client = std::make_shared<transport::GrpcExporterClient>(config.client);
+  SendFn send = [client](otlp::Signal signal, const std::string& bytes,
+                         csp::Context ctx) -> csp::Task<SendOutcome> {
+    co_return outcome_of(co_await client->export_request(signal, bytes, std::move(ctx)));
+  };
+  return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
+                                               config.client.timeout, std::move(send), host);
+}
+
+std::shared_ptr<pipeline::Exporter> make_otlp_http_exporter(std::string id,
+                                                            OtlpHttpExporterConfig config,
+                                                            pipeline::Host& host) {
+  auto client = std::make_shared<transport::HttpExporterClient>(config.client);
+  SendFn send = [client](otlp::Signal signal, const std::string& bytes,
+                         csp::Context ctx) -> csp::Task<SendOutcome> {
+    co_return outcome_of(co_await client->export_request(signal, bytes, std::move(ctx)));
+  };
+  return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
+                                               config.client.timeout, std::move(send), host);
+}
+
+}  // namespace components

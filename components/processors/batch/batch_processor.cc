@@ -1,0 +1,198 @@
+#include "components/processors/batch/batch_processor.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "csp/select.h"
+#include "csp/timer.h"
+#include "otlp/binary_codec.h"
+#include "otlp/signals.h"
+#include "otlp/wire.h"
+
+namespace components {
+
+namespace {
+
+constexpr std::size_t kInputCapacity = 64;
+constexpr csp::Duration kFirstBackoff = std::chrono::milliseconds(50);
+constexpr csp::Duration kMaxBackoff = std::chrono::seconds(5);
+
+template <class Request>
+absl::StatusOr<std::vector<std::string>> split_decoded(std::string_view bytes,
+                                                       std::uint64_t max_items) {
+  Request request;
+  if (auto s = otlp::decode_binary(bytes, request); !s.ok()) return s;
+  std::vector<std::string> out;
+  for (Request& part : otlp::split(std::move(request), max_items)) {
+    auto encoded = otlp::encode_binary(part);
+    if (!encoded.ok()) return encoded.status();
+    out.push_back(*std::move(encoded));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> split_request(otlp::Signal signal, std::string_view bytes,
+                                                       std::uint64_t max_items) {
+  auto parts = otlp::wire_split(signal, bytes, max_items);
+  if (!parts.ok() || max_items == 0) return parts;
+  std::vector<std::string> out;
+  for (std::string& part : *parts) {
+    auto n = otlp::wire_count_items(signal, part);
+    if (!n.ok()) return n.status();
+    if (*n <= max_items) {
+      out.push_back(std::move(part));
+      continue;
+    }
+    // One resource holds more than max_items: cut inside it.
+    absl::StatusOr<std::vector<std::string>> pieces;
+    switch (signal) {
+      case otlp::Signal::kTraces:
+        pieces = split_decoded<otlp::TracesRequest>(part, max_items);
+        break;
+      case otlp::Signal::kMetrics:
+        pieces = split_decoded<otlp::MetricsRequest>(part, max_items);
+        break;
+      case otlp::Signal::kLogs:
+        pieces = split_decoded<otlp::LogsRequest>(part, max_items);
+        break;
+      case otlp::Signal::kProfiles:
+        pieces = split_decoded<otlp::ProfilesRequest>(part, max_items);
+        break;
+    }
+    if (!pieces.ok()) return pieces.status();
+    for (std::string& p : *pieces) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+BatchProcessor::BatchProcessor(std::string id, BatchConfig config, otlp::Signal signal,
+                               std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host)
+    : id_(std::move(id)),
+      config_(config),
+      signal_(signal),
+      next_(std::move(next)),
+      host_(host),
+      input_(kInputCapacity) {
+  std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
+}
+
+csp::Task<absl::Status> BatchProcessor::start() {
+  running_.add(1);
+  csp::go(run());
+  co_return absl::OkStatus();
+}
+
+csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batch batch) {
+  if (batch.items == 0 && batch.bytes.empty()) co_return absl::OkStatus();
+  const auto bytes = static_cast<std::int64_t>(batch.bytes.size());
+  absl::Status s = co_await csp::send_ctx(ctx, input_, std::move(batch));
+  if (s.ok()) {
+    host_.admission().hold(bytes);  // until flushed (flush())
+    co_return s;
+  }
+  if (s.code() == absl::StatusCode::kFailedPrecondition) {
+    co_return absl::UnavailableError(absl::StrCat("processor ", id_, " is shutting down"));
+  }
+  co_return absl::UnavailableError(absl::StrCat("processor ", id_, " is busy: ", s.message()));
+}
+
+csp::Task<void> BatchProcessor::run() {
+  csp::Chan<csp::TimePoint> timer;  // nil while nothing is pending: never fires
+  for (;;) {
+    std::optional<pipeline::Batch> in;
+    const std::size_t k = co_await csp::select(csp::recv(input_, &in), csp::recv(timer));
+    if (k == 1) {
+      timer = csp::Chan<csp::TimePoint>();
+      co_await flush();
+      continue;
+    }
+    if (!in) break;  // closed: shutting down
+    if (pending_.empty()) timer = csp::after(config_.timeout);
+    pending_items_ += in->items;
+    pending_bytes_ += static_cast<std::int64_t>(in->bytes.size());
+    pending_.push_back(std::move(in->bytes));
+    if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
+      timer = csp::Chan<csp::TimePoint>();
+      co_await flush();
+    }
+  }
+  co_await flush();
+  running_.done();
+}
+
+csp::Task<void> BatchProcessor::flush() {
+  if (pending_.empty()) co_return;
+  std::vector<std::string_view> views(pending_.begin(), pending_.end());
+  absl::StatusOr<std::string> merged = otlp::wire_concat(signal_, views);
+  std::int64_t items = pending_items_;
+  // The gathered bytes stay counted as held until they are handed on (or dropped).
+  struct ReleaseHeld {
+    pipeline::Host& host;
+    std::int64_t bytes;
+    ~ReleaseHeld() { host.admission().release(bytes); }
+  } release_held{host_, pending_bytes_};
+  pending_.clear();
+  pending_items_ = 0;
+  pending_bytes_ = 0;
+  if (!merged.ok()) {
+    dropped_items_ += items;
+    host_.log(pipeline::LogLevel::kError, id_,
+              absl::StrCat("dropping ", items, " items: ", merged.status().message()));
+    co_return;
+  }
+  if (config_.send_batch_max_size == 0 ||
+      static_cast<std::uint64_t>(items) <= config_.send_batch_max_size) {
+    co_await deliver(*std::move(merged), items);
+    co_return;
+  }
+  auto parts = split_request(signal_, *merged, config_.send_batch_max_size);
+  if (!parts.ok()) {
+    dropped_items_ += items;
+    host_.log(pipeline::LogLevel::kError, id_,
+              absl::StrCat("dropping ", items, " items: ", parts.status().message()));
+    co_return;
+  }
+  for (std::string& part : *parts) {
+    auto n = otlp::wire_count_items(signal_, part);
+    co_await deliver(std::move(part), n.ok() ? static_cast<std::int64_t>(*n) : 0);
+  }
+}
+
+csp::Task<void> BatchProcessor::deliver(std::string bytes, std::int64_t items) {
+  csp::Duration backoff = kFirstBackoff;
+  for (;;) {
+    // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
+    pipeline::Batch batch{signal_, bytes, items};
+    absl::Status s = co_await next_->consume(stop_ctx_, std::move(batch));
+    if (s.ok()) co_return;
+    if (!pipeline::is_retryable(s) || stop_ctx_.is_done()) {
+      dropped_items_ += items;
+      host_.log(pipeline::LogLevel::kError, id_,
+                absl::StrCat("dropping ", items, " items: ", s.ToString()));
+      co_return;
+    }
+    // Wait, but no longer than the shutdown deadline allows.
+    co_await csp::select(csp::recv(csp::after(backoff)), csp::recv(stop_ctx_.done()));
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+csp::Task<void> BatchProcessor::shutdown(csp::Context ctx) {
+  input_.close();
+  // Retries may go on until the deadline; then they stop.
+  csp::Chan<csp::Unit> finished(0);
+  csp::go(
+      [](csp::Context deadline, csp::CancelFunc stop,
+         csp::Chan<csp::Unit> done) -> csp::Task<void> {
+        co_await csp::select(csp::recv(deadline.done()), csp::recv(done));
+        stop();
+      },
+      ctx, stop_, finished);
+  co_await running_.wait();
+  finished.close();
+  stop_();
+}
+
+}  // namespace components

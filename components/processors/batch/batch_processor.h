@@ -1,0 +1,74 @@
+#pragma once
+// The `batch` processor: gathers batches of one signal into larger ones, which compress and
+// export far better than many small ones.
+//
+// Contract:
+//  - A batch is accepted (consume() answers OK) once it is in the processor's bounded input
+//    channel; while that channel is full consume() waits, up to the caller's deadline, then
+//    refuses with UNAVAILABLE — backpressure, never an unbounded buffer.
+//  - A gathered batch is sent on when it reaches send_batch_size items, or `timeout` after its
+//    first item arrived, whichever comes first. With send_batch_max_size > 0 no batch sent on
+//    holds more items than that (large inputs are split, keeping resource/scope grouping).
+//  - Gathering works on wire bytes (concatenated requests are a valid request); only a split
+//    below one resource decodes.
+//  - What the next consumer refuses as retryable is retried with backoff until it is accepted
+//    or the shutdown deadline passes; what it rejects as bad data is dropped and logged.
+//  - shutdown() stops accepting, flushes everything gathered, and returns when it is handed
+//    on or the deadline passed (what is left then is counted as dropped and logged).
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "components/processors/batch/config.h"
+#include "csp/chan.h"
+#include "csp/context.h"
+#include "csp/wait_group.h"
+#include "pipeline/component.h"
+#include "pipeline/host.h"
+
+namespace components {
+
+class BatchProcessor final : public pipeline::Processor {
+ public:
+  BatchProcessor(std::string id, BatchConfig config, otlp::Signal signal,
+                 std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host);
+
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
+  csp::Task<absl::Status> start() override;
+  csp::Task<void> shutdown(csp::Context ctx) override;
+
+  std::int64_t dropped_items() const { return dropped_items_.load(); }
+
+ private:
+  csp::Task<void> run();
+  csp::Task<void> flush();
+  csp::Task<void> deliver(std::string bytes, std::int64_t items);
+
+  std::string id_;
+  BatchConfig config_;
+  otlp::Signal signal_;
+  std::shared_ptr<pipeline::Consumer> next_;
+  pipeline::Host& host_;
+
+  csp::Chan<pipeline::Batch> input_;
+  csp::WaitGroup running_;
+  // Cancelled when the shutdown deadline passes: stops retries.
+  csp::Context stop_ctx_;
+  csp::CancelFunc stop_;
+
+  // Owned by the run() goroutine.
+  std::vector<std::string> pending_;
+  std::int64_t pending_items_ = 0;
+  std::int64_t pending_bytes_ = 0;
+
+  std::atomic<std::int64_t> dropped_items_{0};
+};
+
+// Splits a serialized request into requests of at most max_items items (0: no limit), on the
+// wire where resources allow and by decoding otherwise. Shared with the exporters' queue.
+absl::StatusOr<std::vector<std::string>> split_request(otlp::Signal signal, std::string_view bytes,
+                                                       std::uint64_t max_items);
+
+}  // namespace components

@@ -1,0 +1,126 @@
+#include "components/processors/batch/batch_processor.h"
+
+#include <gtest/gtest.h>
+
+#include "components/testing/recording_consumer.h"
+#include "csp/csp.h"
+#include "otlp/binary_codec.h"
+#include "otlp/signals.h"
+#include "otlp/wire.h"
+
+namespace components {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A traces request with one resource holding `spans` spans.
+pipeline::Batch traces_batch(int spans, int resource_tag = 0) {
+  otlp::TracesRequest r;
+  auto* rs = r.add_resource_spans();
+  auto* attr = rs->mutable_resource()->add_attributes();
+  attr->set_key("tag");
+  attr->mutable_value()->set_int_value(resource_tag);
+  auto* ss = rs->add_scope_spans();
+  for (int i = 0; i < spans; ++i) {
+    auto* s = ss->add_spans();
+    s->set_name("span-" + std::to_string(i));
+    s->set_trace_id(std::string(16, '\x01'));
+    s->set_span_id(std::string(8, static_cast<char>(i + 1)));
+  }
+  return pipeline::Batch{otlp::Signal::kTraces, *otlp::encode_binary(r), spans};
+}
+
+struct Fixture {
+  pipeline::Host host{pipeline::LogLevel::kError};
+  std::shared_ptr<testing::RecordingConsumer> sink = std::make_shared<testing::RecordingConsumer>();
+  std::unique_ptr<BatchProcessor> make(BatchConfig c) {
+    return std::make_unique<BatchProcessor>("batch", c, otlp::Signal::kTraces, sink, host);
+  }
+};
+
+csp::Context deadline(csp::Duration d) {
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), d);
+  (void)cancel;
+  return ctx;
+}
+
+TEST(BatchProcessor, SendsWhenSizeIsReached) {
+  Fixture f;
+  auto p = f.make(BatchConfig{10, std::chrono::hours(1), 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(3, i))).ok());
+  }
+  // 12 items >= 10: one batch went out without waiting for the (hour-long) timeout.
+  while (f.sink->batches().empty()) std::this_thread::sleep_for(1ms);
+  auto out = f.sink->batches();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].items, 12);
+  EXPECT_EQ(*otlp::wire_count_items(otlp::Signal::kTraces, out[0].bytes), 12u);
+  csp::block_on(p->shutdown(deadline(5s)));
+}
+
+TEST(BatchProcessor, SendsOnTimeoutAndFlushesOnShutdown) {
+  Fixture f;
+  auto p = f.make(BatchConfig{1000, 20ms, 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(2))).ok());
+  while (f.sink->batches().empty()) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(f.sink->items(), 2);
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(5))).ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  EXPECT_EQ(f.sink->items(), 7) << "shutdown flushes what was gathered";
+}
+
+TEST(BatchProcessor, SplitsAboveMaxSizeKeepingEveryItem) {
+  Fixture f;
+  auto p = f.make(BatchConfig{100, std::chrono::hours(1), 40});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(70, 1))).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(50, 2))).ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  std::int64_t total = 0;
+  for (const auto& b : f.sink->batches()) {
+    auto n = otlp::wire_count_items(otlp::Signal::kTraces, b.bytes);
+    ASSERT_TRUE(n.ok());
+    EXPECT_LE(*n, 40u);
+    EXPECT_EQ(static_cast<std::int64_t>(*n), b.items);
+    total += b.items;
+  }
+  EXPECT_EQ(total, 120);
+}
+
+TEST(BatchProcessor, RetriesRetryableRefusals) {
+  Fixture f;
+  f.sink->refuse_next(3, absl::UnavailableError("queue full"));
+  auto p = f.make(BatchConfig{1, std::chrono::hours(1), 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(4))).ok());
+  csp::block_on(p->shutdown(deadline(30s)));
+  EXPECT_EQ(f.sink->refused(), 3);
+  EXPECT_EQ(f.sink->items(), 4);
+  EXPECT_EQ(p->dropped_items(), 0);
+}
+
+TEST(BatchProcessor, DropsWhatIsRejectedAsBadData) {
+  Fixture f;
+  f.sink->refuse_next(1, absl::InvalidArgumentError("bad"));
+  auto p = f.make(BatchConfig{1, std::chrono::hours(1), 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(4))).ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  EXPECT_EQ(p->dropped_items(), 4);
+  EXPECT_EQ(f.sink->items(), 0);
+}
+
+TEST(BatchProcessor, RefusesAfterShutdown) {
+  Fixture f;
+  auto p = f.make(BatchConfig{});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  absl::Status s = csp::block_on(p->consume(deadline(1s), traces_batch(1)));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace components

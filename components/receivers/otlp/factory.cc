@@ -1,0 +1,125 @@
+#include "components/receivers/otlp/factory.h"
+
+#include "components/internal/config_util.h"
+
+namespace components {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// An optional duration key, as milliseconds.
+absl::Status optional_ms(const pipeline::ConfigNode& node, std::string_view key,
+                         std::optional<milliseconds>* out) {
+  if (!node.has(key)) return absl::OkStatus();
+  auto d = node.duration(key, std::chrono::nanoseconds(0));
+  if (!d.ok()) return d.status();
+  *out = std::chrono::duration_cast<milliseconds>(*d);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNode& node) {
+  transport::GrpcServerOptions o;
+  OTLPD_ASSIGN_OR_RETURN(o.endpoint, node.string("endpoint", o.endpoint));
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t mib,
+                         node.int64("max_recv_msg_size_mib", o.max_recv_msg_size_mib));
+  o.max_recv_msg_size_mib = static_cast<int>(mib);
+  if (node.has("max_concurrent_streams")) {
+    OTLPD_ASSIGN_OR_RETURN(std::int64_t n, node.int64("max_concurrent_streams", 0));
+    o.max_concurrent_streams = static_cast<int>(n);
+  }
+  OTLPD_ASSIGN_OR_RETURN(std::string transport_name, node.string("transport", "tcp"));
+  if (transport_name != "tcp") return node.error_at("transport", "only tcp is supported");
+  OTLPD_ASSIGN_OR_RETURN(bool include_metadata, node.boolean("include_metadata", false));
+  (void)include_metadata;
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t rbuf, node.bytes("read_buffer_size", 0));
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t wbuf, node.bytes("write_buffer_size", 0));
+  (void)rbuf;
+  (void)wbuf;
+  if (node.has("tls")) return node.error_at("tls", "TLS on the receiver is not supported yet");
+  const pipeline::ConfigNode keepalive = node.child("keepalive");
+  const pipeline::ConfigNode sp = keepalive.child("server_parameters");
+  OTLPD_RETURN_IF_ERROR(optional_ms(sp, "time", &o.keepalive.time));
+  OTLPD_RETURN_IF_ERROR(optional_ms(sp, "timeout", &o.keepalive.timeout));
+  OTLPD_RETURN_IF_ERROR(optional_ms(sp, "max_connection_idle", &o.keepalive.max_connection_idle));
+  OTLPD_RETURN_IF_ERROR(optional_ms(sp, "max_connection_age", &o.keepalive.max_connection_age));
+  OTLPD_RETURN_IF_ERROR(
+      optional_ms(sp, "max_connection_age_grace", &o.keepalive.max_connection_age_grace));
+  OTLPD_RETURN_IF_ERROR(sp.check_no_unknown_keys());
+  const pipeline::ConfigNode ep = keepalive.child("enforcement_policy");
+  OTLPD_RETURN_IF_ERROR(optional_ms(ep, "min_time", &o.keepalive_enforcement.min_time));
+  OTLPD_ASSIGN_OR_RETURN(o.keepalive_enforcement.permit_without_stream,
+                         ep.boolean("permit_without_stream", false));
+  OTLPD_RETURN_IF_ERROR(ep.check_no_unknown_keys());
+  OTLPD_RETURN_IF_ERROR(keepalive.check_no_unknown_keys());
+  OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
+  if (auto s = o.validate(); !s.ok()) return node.error(std::string(s.message()));
+  return o;
+}
+
+absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNode& node) {
+  transport::HttpServerOptions o;
+  OTLPD_ASSIGN_OR_RETURN(o.endpoint, node.string("endpoint", o.endpoint));
+  OTLPD_ASSIGN_OR_RETURN(o.traces_path, node.string("traces_url_path", o.traces_path));
+  OTLPD_ASSIGN_OR_RETURN(o.metrics_path, node.string("metrics_url_path", o.metrics_path));
+  OTLPD_ASSIGN_OR_RETURN(o.logs_path, node.string("logs_url_path", o.logs_path));
+  OTLPD_ASSIGN_OR_RETURN(o.profiles_path, node.string("profiles_url_path", o.profiles_path));
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t body,
+                         node.bytes("max_request_body_size", o.max_request_body_bytes));
+  o.max_request_body_bytes = body;
+  OTLPD_ASSIGN_OR_RETURN(bool include_metadata, node.boolean("include_metadata", false));
+  (void)include_metadata;
+  if (node.has("tls")) return node.error_at("tls", "TLS on the receiver is not supported yet");
+  const pipeline::ConfigNode cors = node.child("cors");
+  OTLPD_ASSIGN_OR_RETURN(o.cors.allowed_origins, cors.string_list("allowed_origins", {}));
+  OTLPD_ASSIGN_OR_RETURN(o.cors.allowed_headers, cors.string_list("allowed_headers", {}));
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t max_age, cors.int64("max_age", 0));
+  o.cors.max_age = std::chrono::seconds(max_age);
+  OTLPD_RETURN_IF_ERROR(cors.check_no_unknown_keys());
+  OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
+  if (auto s = o.validate(); !s.ok()) return node.error(std::string(s.message()));
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<OtlpReceiverConfig> parse_otlp_receiver_config(const pipeline::ConfigNode& node) {
+  OtlpReceiverConfig c;
+  const pipeline::ConfigNode protocols = node.child("protocols");
+  if (protocols.has("grpc")) {
+    OTLPD_ASSIGN_OR_RETURN(c.grpc, parse_grpc(protocols.child("grpc")));
+  }
+  if (protocols.has("http")) {
+    OTLPD_ASSIGN_OR_RETURN(c.http, parse_http(protocols.child("http")));
+  }
+  OTLPD_RETURN_IF_ERROR(protocols.check_no_unknown_keys());
+  OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
+  if (!c.grpc && !c.http) {
+    return node.error("must specify at least one protocol under protocols (grpc or http)");
+  }
+  return c;
+}
+
+namespace {
+
+class OtlpReceiverFactory final : public pipeline::ReceiverFactory {
+ public:
+  std::string_view type() const override { return "otlp"; }
+  bool supports(otlp::Signal) const override { return true; }
+  pipeline::Stability stability() const override { return pipeline::Stability::kStable; }
+  absl::StatusOr<std::shared_ptr<pipeline::Receiver>> create(const pipeline::ComponentId& id,
+                                                             const pipeline::ConfigNode& config,
+                                                             pipeline::Host& host) const override {
+    auto c = parse_otlp_receiver_config(config);
+    if (!c.ok()) return c.status();
+    return std::make_shared<OtlpReceiver>(id.str(), *std::move(c), host);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::ReceiverFactory> make_otlp_receiver_factory() {
+  return std::make_unique<OtlpReceiverFactory>();
+}
+
+}  // namespace components

@@ -1,0 +1,84 @@
+#include "components/receivers/otlp/otlp_receiver.h"
+
+#include "absl/strings/str_cat.h"
+#include "otlp/wire.h"
+
+namespace components {
+
+namespace {
+constexpr std::chrono::milliseconds kRetryAfter{1000};
+
+// "host:0" with the port the server really bound.
+std::string with_port(const std::string& endpoint, int port) {
+  const std::size_t colon = endpoint.rfind(':');
+  const std::string host = colon == std::string::npos ? endpoint : endpoint.substr(0, colon);
+  return absl::StrCat(host.empty() ? "0.0.0.0" : host, ":", port);
+}
+}  // namespace
+
+OtlpReceiver::OtlpReceiver(std::string id, OtlpReceiverConfig config, pipeline::Host& host)
+    : id_(std::move(id)), config_(std::move(config)), host_(host) {}
+
+void OtlpReceiver::connect(otlp::Signal signal, std::shared_ptr<pipeline::Consumer> next) {
+  next_[static_cast<std::size_t>(signal)] = std::move(next);
+}
+
+csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest request) {
+  transport::ExportResult result;
+  const auto& next = next_[static_cast<std::size_t>(request.signal)];
+  if (!next) {
+    result.status = absl::UnimplementedError(absl::StrCat(
+        "no pipeline receives ", std::string(otlp::signal_name(request.signal)), " from ", id_));
+    co_return result;
+  }
+  // Admission on bytes, before anything is decoded.
+  std::optional<pipeline::Admission::Ticket> ticket =
+      host_.admission().admit(static_cast<std::int64_t>(request.body.size()));
+  if (!ticket) {
+    result.status = absl::ResourceExhaustedError("data refused due to high memory usage");
+    result.retry_after = kRetryAfter;
+    co_return result;
+  }
+  auto items = otlp::wire_count_items(request.signal, request.body);
+  if (!items.ok()) {
+    result.status = absl::InvalidArgumentError(std::string(items.status().message()));
+    co_return result;
+  }
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), config_.request_timeout);
+  // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
+  pipeline::Batch batch{request.signal, std::move(request.body), static_cast<std::int64_t>(*items)};
+  absl::Status s = co_await next->consume(ctx, std::move(batch));
+  cancel();
+  if (s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kCancelled) {
+    s = absl::UnavailableError(
+        absl::StrCat("pipeline did not answer in time: ", std::string(s.message())));
+  }
+  if (pipeline::is_retryable(s)) result.retry_after = kRetryAfter;
+  result.status = std::move(s);
+  co_return result;
+}
+
+csp::Task<absl::Status> OtlpReceiver::start() {
+  auto handler = [this](transport::ExportRequest r) { return handle(std::move(r)); };
+  if (config_.grpc) {
+    grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, handler);
+    auto port = grpc_->start();
+    if (!port.ok()) co_return port.status();
+    host_.report_endpoint(id_, "grpc", with_port(config_.grpc->endpoint, *port));
+  }
+  if (config_.http) {
+    http_ = std::make_unique<transport::HttpServer>(*config_.http, handler);
+    auto port = http_->start();
+    if (!port.ok()) co_return port.status();
+    host_.report_endpoint(id_, "http", with_port(config_.http->endpoint, *port));
+  }
+  co_return absl::OkStatus();
+}
+
+csp::Task<void> OtlpReceiver::shutdown(csp::Context ctx) {
+  const csp::TimePoint deadline = ctx.deadline().value_or(csp::TimePoint::max());
+  if (grpc_) co_await grpc_->shutdown_async(deadline);
+  if (http_) co_await http_->shutdown_async(deadline);
+}
+
+}  // namespace components

@@ -1,0 +1,54 @@
+#pragma once
+// The `otlp` receiver: OTLP over gRPC and over HTTP (protobuf or JSON) for traces, metrics,
+// logs and profiles.
+//
+// Contract:
+//  - Each request is admitted on its size before it is decoded (pipeline::Admission); refused
+//    requests get the retryable answer (gRPC RESOURCE_EXHAUSTED + RetryInfo, HTTP 429 +
+//    Retry-After).
+//  - A request is answered when every pipeline it feeds has accepted it (OK), or with the
+//    first refusal: retryable ones become gRPC UNAVAILABLE / HTTP 503 with a retry delay.
+//  - Transports validate what they receive (malformed input never reaches the pipelines).
+//  - shutdown() stops accepting and waits for the requests in flight to be answered.
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pipeline/component.h"
+#include "pipeline/host.h"
+#include "transport/grpc_server.h"
+#include "transport/http_server.h"
+
+namespace components {
+
+struct OtlpReceiverConfig {
+  std::optional<transport::GrpcServerOptions> grpc;
+  std::optional<transport::HttpServerOptions> http;
+  // How long a request may wait for the pipelines' answer before the client is told to retry
+  // (shorter than the usual client timeouts, so the client hears "retry" rather than giving up).
+  csp::Duration request_timeout = std::chrono::seconds(5);
+};
+
+class OtlpReceiver final : public pipeline::Receiver {
+ public:
+  OtlpReceiver(std::string id, OtlpReceiverConfig config, pipeline::Host& host);
+
+  void connect(otlp::Signal signal, std::shared_ptr<pipeline::Consumer> next) override;
+  csp::Task<absl::Status> start() override;
+  csp::Task<void> shutdown(csp::Context ctx) override;
+
+  // The handler both transports call; public for tests.
+  csp::Task<transport::ExportResult> handle(transport::ExportRequest request);
+
+ private:
+  std::string id_;
+  OtlpReceiverConfig config_;
+  pipeline::Host& host_;
+  std::array<std::shared_ptr<pipeline::Consumer>, 4> next_;  // by otlp::Signal
+  std::unique_ptr<transport::GrpcServer> grpc_;
+  std::unique_ptr<transport::HttpServer> http_;
+};
+
+}  // namespace components

@@ -1,0 +1,57 @@
+#pragma once
+// What crosses the line between the transports (OTLP/gRPC and OTLP/HTTP servers and clients)
+// and the pipeline.
+//
+// Contract:
+//  - A server hands the pipeline one ExportRequest per accepted export call: the body is always
+//    an uncompressed, binary-protobuf Export*ServiceRequest of `signal` that the server has
+//    already decoded once (size and AnyValue depth checked), so the handler never sees bytes a
+//    decode would refuse. JSON requests arrive re-encoded as binary protobuf. An empty body is a
+//    valid request with no items.
+//  - The handler runs as a goroutine per request (gRPC) or on the connection's goroutine (HTTP,
+//    where requests on one connection are sequential anyway). It must eventually complete: a
+//    server's shutdown waits for every handler it started.
+//  - The handler's ExportResult becomes the protocol's answer; docs/transport.md has the tables.
+//    OK (optionally with rejected_items / partial_message) is success or partial success;
+//    UNAVAILABLE and RESOURCE_EXHAUSTED are retryable refusals and carry retry_after as gRPC
+//    RetryInfo / HTTP Retry-After; INVALID_ARGUMENT and the rest are permanent.
+//  - A client reports the server's answer in the same shape: the gRPC status as received, or the
+//    HTTP status mapped to a canonical code (docs/transport.md), retry_after parsed from
+//    RetryInfo / Retry-After, and the partial success of the response.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "csp/task.h"
+#include "otlp/signal.h"
+
+namespace transport {
+
+// What a receiver hands to the pipeline: one uncompressed, binary-protobuf
+// Export*ServiceRequest.
+struct ExportRequest {
+  otlp::Signal signal;
+  std::string body;
+  std::string peer;  // the client's address, "ip:port" ("[v6]:port" for IPv6)
+};
+
+// The pipeline's answer, turned into the protocol's status by the server (and a client's report
+// of the server's answer).
+struct ExportResult {
+  // OK; UNAVAILABLE or RESOURCE_EXHAUSTED = retryable refusal; INVALID_ARGUMENT etc.
+  absl::Status status;
+  // Sent as gRPC RetryInfo / HTTP Retry-After (whole seconds, rounded up).
+  std::optional<std::chrono::milliseconds> retry_after;
+  // Partial success (0 = full success): spans, data points, log records or profiles rejected.
+  std::int64_t rejected_items = 0;
+  std::string partial_message;
+};
+
+// Run as a goroutine per request.
+using ExportHandler = std::function<csp::Task<ExportResult>(ExportRequest)>;
+
+}  // namespace transport

@@ -1,0 +1,173 @@
+// GrpcExporterClient: GenericStub::UnaryCall (callback API) bridged to a goroutine by a
+// one-slot channel. The call's state lives in the goroutine's frame; the goroutine always waits
+// for gRPC's completion (cancelling first if its context is done), so gRPC never refers to a
+// frame that is gone.
+
+#include "transport/grpc_client.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "csp/chan.h"
+#include "csp/select.h"
+#include "google/rpc/status.pb.h"
+#include "otlp/binary_codec.h"
+#include "transport/internal/messages.h"
+
+namespace transport {
+namespace {
+
+std::string_view strip_scheme(std::string_view endpoint) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (endpoint.substr(0, scheme.size()) == scheme) return endpoint.substr(scheme.size());
+  }
+  return endpoint;
+}
+
+absl::StatusOr<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("ca_file \"", path, "\": cannot open"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string flatten(const grpc::ByteBuffer& buffer) {
+  std::string out;
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+ExportResult result_of(otlp::Signal signal, const grpc::Status& status,
+                       const grpc::ByteBuffer& response) {
+  ExportResult result;
+  if (status.ok()) {
+    // A response we cannot read still means success: the data was accepted.
+    std::unique_ptr<google::protobuf::Message> message =
+        internal::make_export_response(signal, 0, "");
+    if (otlp::decode_binary(flatten(response), *message).ok()) {
+      internal::PartialSuccess partial = internal::partial_success_of(signal, *message);
+      result.rejected_items = partial.rejected_items;
+      result.partial_message = std::move(partial.message);
+    }
+    return result;
+  }
+  result.status =
+      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  if (!status.error_details().empty()) {
+    google::rpc::Status details;
+    if (details.ParseFromString(status.error_details())) {
+      result.retry_after = internal::retry_info_of(details);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::Status GrpcClientOptions::validate() const {
+  if (strip_scheme(endpoint).empty()) return absl::InvalidArgumentError("endpoint: must be set");
+  if (compression == otlp::Compression::kZstd) {
+    return absl::InvalidArgumentError(
+        "compression: zstd is not supported over gRPC (gRPC 1.51 knows none, gzip, deflate)");
+  }
+  if (timeout.count() <= 0) return absl::InvalidArgumentError("timeout: must be positive");
+  for (const auto& [key, value] : headers) {
+    if (key.empty()) return absl::InvalidArgumentError("headers: empty header name");
+  }
+  return absl::OkStatus();
+}
+
+GrpcExporterClient::GrpcExporterClient(GrpcClientOptions options) : options_(std::move(options)) {
+  config_status_ = options_.validate();
+  if (!config_status_.ok()) return;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options_.insecure) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    if (!options_.ca_file.empty()) {
+      absl::StatusOr<std::string> roots = read_file(options_.ca_file);
+      if (!roots.ok()) {
+        config_status_ = roots.status();
+        return;
+      }
+      ssl.pem_root_certs = *std::move(roots);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  args.SetUserAgentPrefix("otlpd");
+  // Let every message through: the pipeline sizes its batches, and responses are tiny.
+  args.SetMaxSendMessageSize(-1);
+  channel_ =
+      grpc::CreateCustomChannel(std::string(strip_scheme(options_.endpoint)), credentials, args);
+  stub_ = std::make_unique<GenericStub>(channel_);
+}
+
+GrpcExporterClient::~GrpcExporterClient() = default;
+
+csp::Task<ExportResult> GrpcExporterClient::export_request(otlp::Signal signal, std::string body,
+                                                           csp::Context ctx) {
+  if (!config_status_.ok()) co_return ExportResult{config_status_};
+  if (ctx.is_done()) co_return ExportResult{ctx.err()};
+
+  grpc::ClientContext context;
+  csp::TimePoint deadline = csp::Clock::now() + options_.timeout;
+  if (std::optional<csp::TimePoint> ctx_deadline = ctx.deadline()) {
+    deadline = std::min(deadline, *ctx_deadline);
+  }
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           std::max(deadline - csp::Clock::now(), csp::Duration::zero())));
+  switch (options_.compression) {
+    case otlp::Compression::kGzip:
+      context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+      break;
+    case otlp::Compression::kDeflate:
+      context.set_compression_algorithm(GRPC_COMPRESS_DEFLATE);
+      break;
+    default:
+      break;
+  }
+  for (const auto& [key, value] : options_.headers) {
+    context.AddMetadata(absl::AsciiStrToLower(key), value);
+  }
+
+  // The slice takes the body over instead of copying it.
+  auto* owned = new std::string(std::move(body));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  // Written by gRPC's callback thread before it sends on `completed`; read after the receive.
+  csp::Chan<csp::Unit> completed(1);
+  stub_->UnaryCall(&context, std::string(internal::export_method(signal)), grpc::StubOptions(),
+                   &request, &response, [completed, &status](grpc::Status s) {
+                     status = std::move(s);
+                     completed.try_send(csp::Unit{});
+                   });
+
+  csp::Chan<csp::Unit> ctx_done = ctx.done();
+  if (co_await csp::select(csp::recv(completed), csp::recv(ctx_done)) == 1) {
+    context.TryCancel();
+    co_await completed.recv();
+    if (!status.ok()) co_return ExportResult{ctx.err()};
+  }
+  co_return result_of(signal, status, response);
+}
+
+}  // namespace transport

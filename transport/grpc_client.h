@@ -1,0 +1,77 @@
+#pragma once
+// GrpcExporterClient: sends serialized Export*ServiceRequests over OTLP/gRPC — what the `otlp`
+// exporter uses. The body goes out as is (grpc::GenericStub, no re-encoding).
+//
+// Contract:
+//  - export_request() is a goroutine-only coroutine and never blocks its worker: the RPC runs on
+//    gRPC's callback API and the goroutine parks on a channel until the completion arrives.
+//    Any number of exports may run at once, from any goroutines, over one HTTP/2 channel.
+//  - Result: the server's status as received (code and message); retry_after from the
+//    google.rpc.RetryInfo detail of grpc-status-details-bin; rejected_items / partial_message
+//    from the response's partial_success. Transport failures are gRPC's own codes (UNAVAILABLE
+//    when the server cannot be reached, DEADLINE_EXCEEDED after `timeout`).
+//  - Cancellation: the RPC's deadline is the earlier of now + timeout and ctx's deadline;
+//    cancelling ctx cancels the RPC, and export_request() then returns ctx.err(). It returns
+//    only after gRPC has released everything of the call.
+//  - Configuration errors (options.validate(), an unreadable ca_file) are reported by every
+//    export_request() as INVALID_ARGUMENT; construction never fails.
+//  - Lifetime: the client must outlive every export_request() it started.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "csp/context.h"
+#include "csp/task.h"
+#include "otlp/compression.h"
+#include "transport/export.h"
+
+namespace grpc {
+class Channel;
+template <class RequestType, class ResponseType>
+class TemplatedGenericStub;
+class ByteBuffer;
+}  // namespace grpc
+
+namespace transport {
+
+inline constexpr std::chrono::milliseconds kDefaultGrpcClientTimeout{5000};
+
+struct GrpcClientOptions {
+  // "host:port" (a gRPC target: "dns:///host:port" works too). A leading "http://" or
+  // "https://" is dropped; TLS is decided by `insecure` alone.
+  std::string endpoint;
+  // false: TLS, verifying the server against `ca_file` or, when empty, the system roots.
+  bool insecure = false;
+  std::string ca_file;  // PEM file of trusted roots; empty = system roots
+  // Sent as metadata on every call; keys are lower-cased as HTTP/2 requires.
+  std::map<std::string, std::string> headers;
+  // kNone, kGzip or kDeflate (gRPC 1.51 has no zstd).
+  otlp::Compression compression = otlp::Compression::kGzip;
+  // Deadline of each export; must be positive.
+  std::chrono::milliseconds timeout = kDefaultGrpcClientTimeout;
+
+  absl::Status validate() const;
+};
+
+class GrpcExporterClient {
+ public:
+  explicit GrpcExporterClient(GrpcClientOptions options);
+  ~GrpcExporterClient();
+  GrpcExporterClient(const GrpcExporterClient&) = delete;
+  GrpcExporterClient& operator=(const GrpcExporterClient&) = delete;
+
+  csp::Task<ExportResult> export_request(otlp::Signal signal, std::string body, csp::Context ctx);
+
+ private:
+  using GenericStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, grpc::ByteBuffer>;
+
+  GrpcClientOptions options_;
+  absl::Status config_status_;  // OK, or why every export fails
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<GenericStub> stub_;
+};
+
+}  // namespace transport

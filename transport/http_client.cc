@@ -1,0 +1,457 @@
+// HttpExporterClient: one exchange per export on a pooled or new connection, driven on the
+// poller thread through PollerObject; a watcher goroutine turns ctx cancellation into abort().
+//
+// One export:
+//  1. Build the request (JSON re-encoding, compression, headers) once.
+//  2. Take an idle connection for host:port, or dial (resolve + connect) a new one.
+//  3. Write the request, read the answer (both bounded by the deadline).
+//  4. A reused connection that failed before any answer byte was closed by the server while
+//     idle: go back to 2 once, with a new connection.
+//  5. Map the answer; put the connection back in the pool if both sides keep it alive.
+
+#include "transport/http_client.h"
+
+#include <array>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "csp/chan.h"
+#include "csp/scheduler.h"
+#include "csp/select.h"
+#include "otlp/binary_codec.h"
+#include "otlp/json_codec.h"
+#include "transport/internal/endpoint.h"
+#include "transport/internal/messages.h"
+#include "transport/internal/poller_object.h"
+#include "transport/internal/status_mapping.h"
+#include "transport/internal/strings.h"
+#include "transport/internal/url.h"
+
+namespace transport {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using internal::ErrorCode;
+using Socket = internal::PollerObject<tcp::socket>;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr std::string_view kProtobufType = "application/x-protobuf";
+constexpr std::string_view kJsonType = "application/json";
+constexpr std::string_view kUserAgent = "otlpd/0.1.0";
+constexpr std::size_t kMaxQuotedBody = 512;
+
+std::size_t signal_index(otlp::Signal signal) { return static_cast<std::size_t>(signal); }
+
+std::string_view default_path(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return "v1/traces";
+    case otlp::Signal::kMetrics:
+      return "v1/metrics";
+    case otlp::Signal::kLogs:
+      return "v1/logs";
+    case otlp::Signal::kProfiles:
+      return "v1development/profiles";
+  }
+  return "";
+}
+
+const std::string& override_url(const HttpClientOptions& options, otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return options.traces_endpoint;
+    case otlp::Signal::kMetrics:
+      return options.metrics_endpoint;
+    case otlp::Signal::kLogs:
+      return options.logs_endpoint;
+    case otlp::Signal::kProfiles:
+      return options.profiles_endpoint;
+  }
+  return options.endpoint;
+}
+
+const char* override_name(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return "traces_endpoint";
+    case otlp::Signal::kMetrics:
+      return "metrics_endpoint";
+    case otlp::Signal::kLogs:
+      return "logs_endpoint";
+    case otlp::Signal::kProfiles:
+      return "profiles_endpoint";
+  }
+  return "endpoint";
+}
+
+// The URL a signal is sent to; validate() has checked that it parses.
+absl::StatusOr<internal::Url> signal_url(const HttpClientOptions& options, otlp::Signal signal) {
+  const std::string& full = override_url(options, signal);
+  if (!full.empty()) return internal::parse_url(full, override_name(signal));
+  if (options.endpoint.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("endpoint: must be set (or ", override_name(signal), ")"));
+  }
+  return internal::parse_url(internal::join_url_path(options.endpoint, default_path(signal)),
+                             "endpoint");
+}
+
+bool is_token_char(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// A short, printable excerpt of an answer body for error messages.
+std::string quote_body(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, kMaxQuotedBody)) {
+    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : ' ');
+  }
+  if (body.size() > kMaxQuotedBody) out += "...";
+  return std::string(internal::trim(out));
+}
+
+// Step 5: the answer as an ExportResult.
+ExportResult result_of(otlp::Signal signal, const Response& response) {
+  ExportResult result;
+  const int http_status = response.result_int();
+  const absl::StatusCode code = internal::code_for_http_status(http_status);
+  const std::string type = internal::media_type(response[http::field::content_type]);
+  const bool json = type == kJsonType;
+  const bool protobuf = type == kProtobufType || type == "application/protobuf";
+  const std::string& body = response.body();
+  if (code == absl::StatusCode::kOk) {
+    if (!body.empty() && (json || protobuf)) {
+      // A partial success we cannot read still means the data was accepted.
+      absl::StatusOr<internal::PartialSuccess> partial =
+          internal::parse_partial_success(signal, body, json);
+      if (partial.ok()) {
+        result.rejected_items = partial->rejected_items;
+        result.partial_message = std::move(partial->message);
+      }
+    }
+    return result;
+  }
+  std::string detail;
+  if (!body.empty() && (json || protobuf)) {
+    absl::StatusOr<google::rpc::Status> status = internal::decode_rpc_status(body, json);
+    if (status.ok()) detail = status->message();
+  }
+  if (detail.empty()) detail = quote_body(body);
+  std::string message = absl::StrCat("HTTP ", http_status);
+  if (!response.reason().empty())
+    absl::StrAppend(&message, " ", internal::av(internal::sv(response.reason())));
+  if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
+  result.status = absl::Status(code, message);
+  if (http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504) {
+    result.retry_after = internal::parse_retry_after(response[http::field::retry_after]);
+  }
+  return result;
+}
+
+// Turns ctx cancellation into abort() of the connection in use, until `finished` is closed.
+// Reports on `exited` whether it aborted.
+csp::Task<void> watch_cancel(csp::Chan<csp::Unit> ctx_done, csp::Chan<csp::Unit> finished,
+                             csp::Chan<bool> exited, std::shared_ptr<Socket> socket) {
+  const bool cancelled = co_await csp::select(csp::recv(ctx_done), csp::recv(finished)) == 0;
+  if (cancelled) socket->abort();
+  exited.try_send(cancelled);
+}
+
+struct Exchange {
+  ErrorCode ec;
+  std::string_view step;   // what failed
+  bool answered = false;   // some of the answer arrived
+  bool cancelled = false;  // ctx was cancelled meanwhile
+  bool reusable = false;   // the connection may carry another request
+  Response response;
+};
+
+}  // namespace
+
+absl::Status HttpClientOptions::validate() const {
+  for (otlp::Signal signal : otlp::kAllSignals) {
+    absl::StatusOr<internal::Url> url = signal_url(*this, signal);
+    if (!url.ok()) return url.status();
+    if (url->scheme != "http") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(override_url(*this, signal).empty() ? "endpoint" : override_name(signal),
+                       ": https is not supported yet (use http://)"));
+    }
+  }
+  if (timeout.count() <= 0) return absl::InvalidArgumentError("timeout: must be positive");
+  if (idle_connection_timeout.count() < 0) {
+    return absl::InvalidArgumentError("idle_conn_timeout: negative");
+  }
+  if (max_response_body_bytes == 0) {
+    return absl::InvalidArgumentError("max_response_body_bytes: must be positive");
+  }
+  for (const auto& [name, value] : headers) {
+    if (name.empty()) return absl::InvalidArgumentError("headers: empty header name");
+    for (char c : name) {
+      if (!is_token_char(c)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("headers: invalid character in header name \"", name, "\""));
+      }
+    }
+    for (char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') {
+        return absl::InvalidArgumentError(
+            absl::StrCat("headers: invalid character in the value of \"", name, "\""));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct HttpExporterClient::Impl {
+  explicit Impl(HttpClientOptions o) : options(std::move(o)) {
+    config_status = options.validate();
+    if (!config_status.ok()) return;
+    for (otlp::Signal signal : otlp::kAllSignals)
+      urls[signal_index(signal)] = *signal_url(options, signal);
+  }
+
+  absl::StatusOr<Request> make_request(otlp::Signal signal, std::string body) const;
+  csp::Task<Exchange> exchange(std::shared_ptr<Socket> socket, bool dial, const internal::Url& url,
+                               Request& request, csp::TimePoint deadline, csp::Context ctx);
+  csp::Task<Exchange> exchange_steps(const std::shared_ptr<Socket>& socket, bool dial,
+                                     const internal::Url& url, Request& request,
+                                     csp::TimePoint deadline);
+
+  std::shared_ptr<Socket> take_idle(const std::string& key);
+  void put_idle(const std::string& key, std::shared_ptr<Socket> socket);
+
+  struct Idle {
+    std::shared_ptr<Socket> socket;
+    csp::TimePoint since;
+  };
+
+  const HttpClientOptions options;
+  absl::Status config_status;
+  std::array<internal::Url, 4> urls;  // by signal
+
+  mutable std::mutex mu;                          // guards pool
+  std::map<std::string, std::vector<Idle>> pool;  // host:port → idle connections, newest last
+  std::atomic<std::uint64_t> dialed{0};
+};
+
+absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal signal,
+                                                               std::string body) const {
+  const bool json = options.encoding == HttpEncoding::kJson;
+  if (json) {
+    google::protobuf::Arena arena;
+    google::protobuf::Message* message = otlp::new_request(signal, &arena);
+    if (absl::Status decoded = otlp::decode_binary(body, *message); !decoded.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot re-encode the request as JSON: ", decoded.message()));
+    }
+    body.clear();
+    otlp::encode_json_append(*message, body);
+  }
+  if (options.compression != otlp::Compression::kNone) {
+    absl::StatusOr<std::string> compressed = otlp::compress(options.compression, body);
+    if (!compressed.ok()) return compressed.status();
+    body = *std::move(compressed);
+  }
+  const internal::Url& url = urls[signal_index(signal)];
+  Request request{http::verb::post, url.target, 11};
+  request.set(http::field::host, url.host_header());
+  request.set(http::field::user_agent, kUserAgent);
+  request.set(http::field::content_type, json ? kJsonType : kProtobufType);
+  if (options.compression != otlp::Compression::kNone) {
+    request.set(http::field::content_encoding, otlp::compression_name(options.compression));
+  }
+  for (const auto& [name, value] : options.headers) request.set(name, value);
+  request.body() = std::move(body);
+  request.keep_alive(options.keep_alive);
+  request.prepare_payload();
+  return request;
+}
+
+std::shared_ptr<Socket> HttpExporterClient::Impl::take_idle(const std::string& key) {
+  if (!options.keep_alive) return nullptr;
+  const csp::TimePoint now = csp::Clock::now();
+  std::lock_guard lock(mu);
+  auto it = pool.find(key);
+  if (it == pool.end()) return nullptr;
+  std::vector<Idle>& idle = it->second;
+  while (!idle.empty()) {
+    Idle newest = std::move(idle.back());
+    idle.pop_back();
+    if (options.idle_connection_timeout.count() > 0 &&
+        now - newest.since > options.idle_connection_timeout) {
+      continue;  // older ones are older still; dropping the handle closes it
+    }
+    return std::move(newest.socket);
+  }
+  return nullptr;
+}
+
+void HttpExporterClient::Impl::put_idle(const std::string& key, std::shared_ptr<Socket> socket) {
+  if (!options.keep_alive || options.max_idle_connections == 0) return;
+  std::lock_guard lock(mu);
+  std::vector<Idle>& idle = pool[key];
+  if (idle.size() >= options.max_idle_connections) idle.erase(idle.begin());
+  idle.push_back(Idle{std::move(socket), csp::Clock::now()});
+}
+
+csp::Task<Exchange> HttpExporterClient::Impl::exchange(std::shared_ptr<Socket> socket, bool dial,
+                                                       const internal::Url& url, Request& request,
+                                                       csp::TimePoint deadline, csp::Context ctx) {
+  csp::Chan<csp::Unit> ctx_done = ctx.done();
+  if (ctx_done.is_nil()) co_return co_await exchange_steps(socket, dial, url, request, deadline);
+  csp::Chan<csp::Unit> finished(0);
+  csp::Chan<bool> exited(1);
+  csp::go(watch_cancel(ctx_done, finished, exited, socket));
+  Exchange out = co_await exchange_steps(socket, dial, url, request, deadline);
+  finished.close();
+  std::optional<bool> cancelled = co_await exited.recv();
+  out.cancelled = cancelled.value_or(false);
+  if (out.cancelled) out.reusable = false;
+  co_return out;
+}
+
+csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_ptr<Socket>& socket,
+                                                             bool dial, const internal::Url& url,
+                                                             Request& request,
+                                                             csp::TimePoint deadline) {
+  Exchange out;
+  if (dial) {
+    out.step = "connect";
+    const std::string port = std::to_string(url.port);
+    out.ec = co_await socket->run(
+        [&](tcp::socket& s, auto done) {
+          auto resolver = std::make_shared<tcp::resolver>(csp::io_context());
+          resolver->async_resolve(
+              url.host, port,
+              [resolver, socket, &s, done = std::move(done)](
+                  ErrorCode ec, const tcp::resolver::results_type& results) mutable {
+                if (!ec && socket->interrupted_on_poller()) ec = asio::error::operation_aborted;
+                if (ec) {
+                  done(ec);
+                  return;
+                }
+                asio::async_connect(s, results,
+                                    [resolver, done = std::move(done)](
+                                        ErrorCode ec, const tcp::endpoint&) mutable { done(ec); });
+              });
+        },
+        deadline);
+    if (out.ec) co_return out;
+    co_await socket->run([](tcp::socket& s, auto done) {
+      ErrorCode ignored;
+      s.set_option(tcp::no_delay(true), ignored);
+      done(ErrorCode());
+    });
+  }
+  out.step = "write";
+  out.ec = co_await socket->run(
+      [&](tcp::socket& s, auto done) {
+        http::async_write(s, request, internal::ignore_size(std::move(done)));
+      },
+      deadline);
+  if (out.ec) co_return out;
+  out.step = "read";
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options.max_response_body_bytes);
+  boost::beast::flat_buffer buffer;
+  out.ec = co_await socket->run(
+      [&](tcp::socket& s, auto done) {
+        http::async_read(s, buffer, parser, internal::ignore_size(std::move(done)));
+      },
+      deadline);
+  out.answered = parser.got_some();
+  if (out.ec == http::error::body_limit && parser.is_header_done()) {
+    // The status line is what matters; drop the oversized body (and the connection).
+    out.ec = ErrorCode();
+    out.response = std::move(parser.get());
+    out.response.body().clear();
+    co_return out;
+  }
+  if (out.ec) co_return out;
+  out.response = parser.release();
+  out.reusable = out.response.keep_alive() && buffer.size() == 0;
+  co_return out;
+}
+
+HttpExporterClient::HttpExporterClient(HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpExporterClient::~HttpExporterClient() = default;
+
+std::size_t HttpExporterClient::idle_connections() const {
+  std::lock_guard lock(impl_->mu);
+  std::size_t n = 0;
+  for (const auto& [key, idle] : impl_->pool) n += idle.size();
+  return n;
+}
+
+std::uint64_t HttpExporterClient::connections_dialed() const {
+  return impl_->dialed.load(std::memory_order_relaxed);
+}
+
+csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, std::string body,
+                                                           csp::Context ctx) {
+  Impl& impl = *impl_;
+  if (!impl.config_status.ok()) co_return ExportResult{impl.config_status};
+  if (ctx.is_done()) co_return ExportResult{ctx.err()};
+  absl::StatusOr<Request> request = impl.make_request(signal, std::move(body));
+  if (!request.ok()) co_return ExportResult{request.status()};
+
+  csp::TimePoint deadline = csp::Clock::now() + impl.options.timeout;
+  if (std::optional<csp::TimePoint> ctx_deadline = ctx.deadline()) {
+    deadline = std::min(deadline, *ctx_deadline);
+  }
+  const internal::Url& url = impl.urls[signal_index(signal)];
+  const std::string key = internal::format_host_port(url.host, url.port);
+
+  Exchange exchange;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::shared_ptr<Socket> socket = impl.take_idle(key);
+    const bool reused = socket != nullptr;
+    if (!reused) {
+      socket = Socket::make();
+      impl.dialed.fetch_add(1, std::memory_order_relaxed);
+    }
+    exchange = co_await impl.exchange(socket, !reused, url, *request, deadline, ctx);
+    if (!exchange.ec) {
+      if (exchange.reusable && impl.options.keep_alive) {
+        impl.put_idle(key, std::move(socket));
+      } else {
+        socket->abort();
+      }
+      break;
+    }
+    socket->abort();
+    const bool stale = reused && !exchange.answered && !exchange.cancelled &&
+                       exchange.ec != asio::error::timed_out;
+    if (!stale) break;
+  }
+
+  if (exchange.cancelled || ctx.is_done()) co_return ExportResult{ctx.err()};
+  if (exchange.ec == asio::error::timed_out) {
+    co_return ExportResult{absl::DeadlineExceededError(
+        absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
+                     internal::av(exchange.step), ": deadline exceeded"))};
+  }
+  if (exchange.ec) {
+    co_return ExportResult{absl::UnavailableError(
+        absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
+                     internal::av(exchange.step), ": ", exchange.ec.message()))};
+  }
+  co_return result_of(signal, exchange.response);
+}
+
+}  // namespace transport

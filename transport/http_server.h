@@ -1,0 +1,112 @@
+#pragma once
+// HttpServer: the OTLP/HTTP receiver's server (HTTP/1.1 on Boost.Beast). POST
+// application/x-protobuf or application/json to a signal's path; the handler always receives the
+// request as uncompressed binary protobuf (JSON is decoded with otlp's codec and re-encoded), and
+// the answer goes back in the request's encoding. docs/transport.md has the status table.
+//
+// Contract:
+//  - Goroutines: one accept loop, and one goroutine per connection that reads a request, awaits
+//    the handler, writes the answer, and loops while the connection is kept alive (requests on a
+//    connection are sequential, as HTTP/1.1 wants). Sockets are touched only by the poller thread
+//    (csp::io_context(); see transport/internal/poller_object.h); no goroutine blocks a worker.
+//  - Untrusted input is answered, never crashes: unknown path 404; method other than POST 405
+//    with Allow: POST; Content-Type other than application/x-protobuf or application/json (any
+//    parameters allowed) 415; unknown Content-Encoding 400; a body over max_request_body_bytes,
+//    before or after decompression (a compression bomb), 413; corrupt compression, malformed
+//    protobuf or JSON, or a truncated body 400 with a google.rpc.Status body in the request's
+//    encoding. An empty body is a valid, empty request.
+//  - Errors found before the body is read (404, 405, 415, 400 for the encoding, 413 from
+//    Content-Length) and broken framing close the connection after the answer; errors in a body
+//    that was read completely keep it alive.
+//  - Expect: 100-continue is honoured. Timeouts: read_timeout bounds reading one request (from
+//    its first byte) and writing its answer; idle_timeout bounds the wait for the next request
+//    on a kept-alive connection. Neither includes the handler's time.
+//  - Lifetime: start() once; shutdown() (plain threads) or co_await shutdown_async()
+//    (goroutines) closes the listener, closes idle connections, lets every request already
+//    being read or handled finish and be answered (with Connection: close), and returns when
+//    every connection goroutine has ended. At `deadline`, connections still reading or writing
+//    are closed; a handler that is running is still awaited. The destructor shuts down with an
+//    immediate deadline if still running.
+//  - Misuse (start twice, start after shutdown) is a FAILED_PRECONDITION error, not a crash.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "csp/task.h"
+#include "csp/timer.h"
+#include "otlp/binary_codec.h"
+#include "transport/export.h"
+
+namespace transport {
+
+inline constexpr char kDefaultHttpEndpoint[] = "localhost:4318";
+inline constexpr std::size_t kDefaultMaxRequestBodyBytes = 20u << 20;  // 20 MiB
+inline constexpr std::chrono::milliseconds kDefaultHttpReadTimeout{60000};
+inline constexpr std::chrono::milliseconds kDefaultHttpIdleTimeout{60000};
+inline constexpr std::size_t kDefaultMaxHeaderBytes = 64u << 10;  // 64 KiB
+
+struct CorsOptions {
+  // Origins allowed to send cross-origin requests; '*' matches any run of characters
+  // ("*", "https://*.example.com"). Empty: CORS is off (no CORS headers; OPTIONS is 405).
+  std::vector<std::string> allowed_origins;
+  // Request headers a preflight may ask for beyond the always-safe ones (Accept,
+  // Accept-Language, Content-Language, Content-Type, Origin, X-Requested-With); "*" allows any.
+  std::vector<std::string> allowed_headers;
+  // Access-Control-Max-Age of preflight answers; 0 = not sent.
+  std::chrono::seconds max_age{0};
+};
+
+struct HttpServerOptions {
+  // "host:port"; port 0 picks a free port (start() returns it); ":port" = every interface.
+  std::string endpoint = kDefaultHttpEndpoint;
+  std::string traces_path = "/v1/traces";
+  std::string metrics_path = "/v1/metrics";
+  std::string logs_path = "/v1/logs";
+  std::string profiles_path = "/v1development/profiles";
+  // Largest accepted body, both as sent and after decompression. Must be positive.
+  std::size_t max_request_body_bytes = kDefaultMaxRequestBodyBytes;
+  // Largest accepted request line plus headers (431 above).
+  std::size_t max_header_bytes = kDefaultMaxHeaderBytes;
+  CorsOptions cors;
+  // Reading one request and writing its answer; 0 = no limit.
+  std::chrono::milliseconds read_timeout = kDefaultHttpReadTimeout;
+  // Waiting for the next request on a kept-alive connection; 0 = no limit.
+  std::chrono::milliseconds idle_timeout = kDefaultHttpIdleTimeout;
+  // false: every answer closes its connection.
+  bool keep_alive = true;
+  // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
+  int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
+
+  // Checks fields against each other; the message names the offending field.
+  absl::Status validate() const;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, ExportHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving; returns the bound port. Any thread.
+  absl::StatusOr<int> start();
+  // The bound port (0 before start()).
+  int port() const;
+
+  // Plain threads only (it blocks the caller). Idempotent; concurrent callers all wait.
+  void shutdown(csp::TimePoint deadline = csp::TimePoint::max());
+  // Goroutines: the same, parking instead of blocking.
+  csp::Task<void> shutdown_async(csp::TimePoint deadline = csp::TimePoint::max());
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace transport
