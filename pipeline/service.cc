@@ -86,6 +86,13 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
                                   ? options.entrance_workers
                                   : csp::default_scheduler().worker_count();
 
+  // No extension types exist in this build yet: say so instead of ignoring them.
+  for (const ComponentId& id : config.service.extensions) {
+    return absl::InvalidArgumentError(absl::StrCat("service::extensions: extension \"", id.str(),
+                                                   "\" has unknown type \"", id.type(),
+                                                   "\" (this build has no extensions)", at(id)));
+  }
+
   // Connectors first: pipelines refer to them from both ends.
   for (const auto& [id, node] : config.connectors) {
     const ConnectorFactory* f = factories.connector(id.type());

@@ -279,6 +279,26 @@ service: {pipelines: {traces: {receivers: [manual], processors: [tag], exporters
   EXPECT_NE(s3.status().message().find("tga"), std::string::npos) << s3.status();
 }
 
+TEST(Service, ExtensionsAreRejectedUntilTheBuildHasSome) {
+  Registry reg;
+  Host host(LogLevel::kError);
+  Factories f = test_factories(&reg);
+  auto cfg = config(R"(
+extensions: {health_check: {}}
+receivers: {manual: {}}
+exporters: {recorder: {}}
+service:
+  extensions: [health_check]
+  pipelines: {traces: {receivers: [manual], exporters: [recorder]}}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  auto svc = Service::build(*cfg, f, host);
+  ASSERT_FALSE(svc.ok());
+  EXPECT_NE(svc.status().message().find("extension \"health_check\" has unknown type"),
+            std::string::npos)
+      << svc.status();
+}
+
 TEST(Service, FullPipelineRefusesRetryablyInsteadOfGrowing) {
   Registry reg;
   auto cfg = config(R"(

@@ -39,8 +39,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "csp/chan.h"
 #include "csp/scheduler.h"

@@ -20,9 +20,11 @@ bool is_retryable_export(const absl::Status& status, bool has_retry_after) {
 
 namespace {
 
-SendOutcome outcome_of(transport::ExportResult r) {
+// http: OTLP/HTTP retries 429 (RESOURCE_EXHAUSTED) with or without Retry-After; gRPC only with
+// RetryInfo.
+SendOutcome outcome_of(transport::ExportResult r, bool http) {
   SendOutcome out;
-  const bool retry_after = r.retry_after.has_value();
+  const bool retry_after = r.retry_after.has_value() || http;
   out.retryable = !r.status.ok() && is_retryable_export(r.status, retry_after);
   out.retry_after = r.retry_after;
   out.status = std::move(r.status);
@@ -37,7 +39,8 @@ std::shared_ptr<pipeline::Exporter> make_otlp_grpc_exporter(std::string id,
   auto client = std::make_shared<transport::GrpcExporterClient>(config.client);
   SendFn send = [client](otlp::Signal signal, const std::string& bytes,
                          csp::Context ctx) -> csp::Task<SendOutcome> {
-    co_return outcome_of(co_await client->export_request(signal, bytes, std::move(ctx)));
+    transport::ExportResult r = co_await client->export_request(signal, bytes, std::move(ctx));
+    co_return outcome_of(std::move(r), /*http=*/false);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
                                                config.client.timeout, std::move(send), host);
@@ -49,7 +52,8 @@ std::shared_ptr<pipeline::Exporter> make_otlp_http_exporter(std::string id,
   auto client = std::make_shared<transport::HttpExporterClient>(config.client);
   SendFn send = [client](otlp::Signal signal, const std::string& bytes,
                          csp::Context ctx) -> csp::Task<SendOutcome> {
-    co_return outcome_of(co_await client->export_request(signal, bytes, std::move(ctx)));
+    transport::ExportResult r = co_await client->export_request(signal, bytes, std::move(ctx));
+    co_return outcome_of(std::move(r), /*http=*/true);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
                                                config.client.timeout, std::move(send), host);
