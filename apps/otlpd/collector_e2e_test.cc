@@ -1,9 +1,8 @@
 // End-to-end tests of the otlpd executable: real child processes, real clients on loopback.
+#include <arpa/inet.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,10 +10,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <set>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "apps/otlpd/testing/child_collector.h"
@@ -389,11 +388,13 @@ receivers:
     protocols:
       grpc: {endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 16}
 processors:
-  memory_limiter: {check_interval: 50ms, limit_mib: )" + std::to_string(kLimitMib) + R"(, spike_limit_mib: 30}
+  memory_limiter: {check_interval: 50ms, limit_mib: )" +
+                             std::to_string(kLimitMib) + R"(, spike_limit_mib: 30}
   batch: {timeout: 50ms}
 exporters:
   otlp:
-    endpoint: "127.0.0.1:)" + std::to_string(backend.port()) + R"("
+    endpoint: "127.0.0.1:)" + std::to_string(backend.port()) +
+                             R"("
     tls: {insecure: true}
     timeout: 2s
     sending_queue: {queue_size: 4, num_consumers: 2}

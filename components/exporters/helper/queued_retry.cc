@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/drain.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/timer.h"
@@ -102,14 +103,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
 
 csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
   queue_.close();
-  csp::Chan<csp::Unit> finished(0);
-  csp::go(
-      [](csp::Context deadline, csp::CancelFunc stop,
-         csp::Chan<csp::Unit> done) -> csp::Task<void> {
-        co_await csp::select(csp::recv(deadline.done()), csp::recv(done));
-        stop();
-      },
-      ctx, stop_, finished);
+  csp::Chan<csp::Unit> finished = stop_at_deadline(ctx, stop_);
   if (queue_config_.enabled) co_await senders_.wait();
   finished.close();
   stop_();

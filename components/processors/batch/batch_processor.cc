@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/drain.h"
 #include "csp/select.h"
 #include "csp/timer.h"
 #include "otlp/binary_codec.h"
@@ -182,14 +183,7 @@ csp::Task<void> BatchProcessor::deliver(std::string bytes, std::int64_t items) {
 csp::Task<void> BatchProcessor::shutdown(csp::Context ctx) {
   input_.close();
   // Retries may go on until the deadline; then they stop.
-  csp::Chan<csp::Unit> finished(0);
-  csp::go(
-      [](csp::Context deadline, csp::CancelFunc stop,
-         csp::Chan<csp::Unit> done) -> csp::Task<void> {
-        co_await csp::select(csp::recv(deadline.done()), csp::recv(done));
-        stop();
-      },
-      ctx, stop_, finished);
+  csp::Chan<csp::Unit> finished = stop_at_deadline(ctx, stop_);
   co_await running_.wait();
   finished.close();
   stop_();
