@@ -111,7 +111,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
   for (const auto& [pid, pcfg] : config.service.pipelines) {
     const std::string pname = pid.str();
     // SignalType and otlp::Signal list the signals in the same order (component_id.h).
-    const std::optional<otlp::Signal> signal = static_cast<otlp::Signal>(pid.signal());
+    const otlp::Signal signal = static_cast<otlp::Signal>(pid.signal());
     const std::string signal_name(signal_type_name(pid.signal()));
     auto where = [&](std::string_view kind, const ComponentId& id) {
       return absl::StrCat("service::pipelines::", pname, ": ", std::string(kind), " \"", id.str(),
@@ -123,7 +123,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
     std::vector<std::string> to_connectors;
     for (const ComponentId& eid : pcfg.exporters) {
       if (auto it = svc->connectors_.find(eid.str()); it != svc->connectors_.end()) {
-        if (!factories.connector(eid.type())->supports(*signal)) {
+        if (!factories.connector(eid.type())->supports(signal)) {
           return absl::InvalidArgumentError(
               absl::StrCat(where("connector", eid), " does not support ", signal_name, at(eid)));
         }
@@ -131,7 +131,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
         to_connectors.push_back(eid.str());
         continue;
       }
-      const std::string key = signal_key(eid, *signal);
+      const std::string key = signal_key(eid, signal);
       auto found = svc->exporters_.find(key);
       if (found == svc->exporters_.end()) {
         const ExporterFactory* f = factories.exporter(eid.type());
@@ -139,11 +139,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
           return absl::InvalidArgumentError(absl::StrCat(
               where("exporter", eid), " has unknown type \"", eid.type(), "\"", at(eid)));
         }
-        if (!f->supports(*signal)) {
+        if (!f->supports(signal)) {
           return absl::InvalidArgumentError(
               absl::StrCat(where("exporter", eid), " does not support ", signal_name, at(eid)));
         }
-        auto e = f->create(eid, config.exporters.at(eid), *signal, host);
+        auto e = f->create(eid, config.exporters.at(eid), signal, host);
         if (!e.ok()) return e.status();
         found = svc->exporters_.emplace(key, *std::move(e)).first;
       }
@@ -161,11 +161,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
         return absl::InvalidArgumentError(absl::StrCat(
             where("processor", *it), " has unknown type \"", it->type(), "\"", at(*it)));
       }
-      if (!f->supports(*signal)) {
+      if (!f->supports(signal)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where("processor", *it), " does not support ", signal_name, at(*it)));
       }
-      auto proc = f->create(*it, config.processors.at(*it), *signal, next, host);
+      auto proc = f->create(*it, config.processors.at(*it), signal, next, host);
       if (!proc.ok()) return proc.status();
       p.processors.insert(p.processors.begin(), *proc);
       next = *std::move(proc);
@@ -178,7 +178,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
     for (const ComponentId& rid : pcfg.receivers) {
       in_names.push_back(rid.str());
       if (svc->connectors_.count(rid.str()) != 0) {
-        feeds[{rid.str(), *signal}].push_back(p.entrance);
+        feeds[{rid.str(), signal}].push_back(p.entrance);
         p.from_connectors.push_back(rid.str());
         continue;
       }
@@ -192,11 +192,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::build(const Config& config,
         if (!r.ok()) return r.status();
         svc->receivers_[rid.str()] = *std::move(r);
       }
-      if (!factories.receiver(rid.type())->supports(*signal)) {
+      if (!factories.receiver(rid.type())->supports(signal)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where("receiver", rid), " does not support ", signal_name, at(rid)));
       }
-      feeds[{rid.str(), *signal}].push_back(p.entrance);
+      feeds[{rid.str(), signal}].push_back(p.entrance);
     }
     for (const auto& id : pcfg.processors) proc_names.push_back(id.str());
     for (const auto& id : pcfg.exporters) out_names.push_back(id.str());

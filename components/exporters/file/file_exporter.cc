@@ -10,19 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "otlp/binary_codec.h"
 #include "otlp/json_codec.h"
+#include "otlp/signal.h"
 
 namespace components {
-
-namespace {
-
-template <class Request>
-absl::StatusOr<std::string> to_json(std::string_view bytes) {
-  Request request;
-  if (auto s = otlp::decode_binary(bytes, request); !s.ok()) return s;
-  return otlp::encode_json(request);
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> file_record(const pipeline::Batch& batch, bool json) {
   if (!json) {
@@ -33,21 +23,9 @@ absl::StatusOr<std::string> file_record(const pipeline::Batch& batch, bool json)
     return out;
   }
   // Export*ServiceRequest and *Data have the same fields, so their JSON is the same.
-  absl::StatusOr<std::string> line;
-  switch (batch.signal) {
-    case otlp::Signal::kTraces:
-      line = to_json<otlp::TracesRequest>(batch.bytes);
-      break;
-    case otlp::Signal::kMetrics:
-      line = to_json<otlp::MetricsRequest>(batch.bytes);
-      break;
-    case otlp::Signal::kLogs:
-      line = to_json<otlp::LogsRequest>(batch.bytes);
-      break;
-    case otlp::Signal::kProfiles:
-      line = to_json<otlp::ProfilesRequest>(batch.bytes);
-      break;
-  }
+  std::unique_ptr<google::protobuf::Message> request = otlp::new_request(batch.signal);
+  if (auto s = otlp::decode_binary(batch.bytes, *request); !s.ok()) return s;
+  absl::StatusOr<std::string> line = otlp::encode_json(*request);
   if (line.ok()) line->push_back('\n');
   return line;
 }

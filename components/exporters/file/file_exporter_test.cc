@@ -44,11 +44,11 @@ TEST(FileExporter, WritesOneJsonObjectPerLineThatDecodesBack) {
   const fs::path dir = temp_dir();
   FileConfig c;
   c.path = (dir / "out.json").string();
-  FileExporter e("file", c, host);
-  ASSERT_TRUE(csp::block_on(e.start()).ok());
-  ASSERT_TRUE(csp::block_on(e.consume(ctx(), logs_batch("first"))).ok());
-  ASSERT_TRUE(csp::block_on(e.consume(ctx(), logs_batch("second"))).ok());
-  csp::block_on(e.shutdown(ctx()));
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  ASSERT_TRUE(csp::block_on(e->start()).ok());
+  ASSERT_TRUE(csp::block_on(e->consume(ctx(), logs_batch("first"))).ok());
+  ASSERT_TRUE(csp::block_on(e->consume(ctx(), logs_batch("second"))).ok());
+  csp::block_on(e->shutdown(ctx()));
   auto got = lines(c.path);
   ASSERT_EQ(got.size(), 2u);
   otlp::LogsRequest decoded;
@@ -66,11 +66,11 @@ TEST(FileExporter, RotatesAndKeepsMaxBackups) {
   c.rotation = true;
   c.max_megabytes = 1;
   c.max_backups = 2;
-  FileExporter e("file", c, host);
-  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  ASSERT_TRUE(csp::block_on(e->start()).ok());
   const std::string big(300 * 1024, 'x');
-  for (int i = 0; i < 12; ++i) ASSERT_TRUE(csp::block_on(e.consume(ctx(), logs_batch(big))).ok());
-  csp::block_on(e.shutdown(ctx()));
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(csp::block_on(e->consume(ctx(), logs_batch(big))).ok());
+  csp::block_on(e->shutdown(ctx()));
   int backups = 0;
   std::uintmax_t total_lines = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -87,8 +87,8 @@ TEST(FileExporter, UnwritablePathFailsToStart) {
   pipeline::Host host(pipeline::LogLevel::kError);
   FileConfig c;
   c.path = "/nonexistent-dir/x/out.json";
-  FileExporter e("file", c, host);
-  absl::Status s = csp::block_on(e.start());
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  absl::Status s = csp::block_on(e->start());
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/nonexistent-dir/x/out.json"), std::string::npos);
 }
