@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,12 +32,29 @@
 
 namespace transport {
 
+// A claim on the process's memory budget for bytes a server is about to hold (a request body,
+// its inflated form, the decode of it). The bytes count as used while any copy of the claim
+// lives; dropping the last copy gives them back. nullptr means "refused".
+using MemoryClaim = std::shared_ptr<void>;
+
+// Asked by a server before it buffers, inflates or decodes request bytes, with the number of
+// bytes it is about to hold; a null claim refuses the request (RESOURCE_EXHAUSTED / HTTP 429
+// with a retry delay) before those bytes are read or allocated. Thread-safe; must not block.
+// Empty function: no budget (every reservation succeeds).
+using MemoryReserver = std::function<MemoryClaim(std::int64_t bytes)>;
+
+// The retry delay servers send with a refusal from the MemoryReserver.
+inline constexpr std::chrono::milliseconds kMemoryRefusalRetryAfter{1000};
+
 // What a receiver hands to the pipeline: one uncompressed, binary-protobuf
 // Export*ServiceRequest.
 struct ExportRequest {
   otlp::Signal signal;
   std::string body;
   std::string peer;  // the client's address, "ip:port" ("[v6]:port" for IPv6)
+  // The claims the server took for this request's bytes (null without a MemoryReserver). The
+  // handler keeps it alive for as long as it holds the body (e.g. until the batch is answered).
+  MemoryClaim memory;
 };
 
 // The pipeline's answer, turned into the protocol's status by the server (and a client's report
