@@ -73,6 +73,9 @@ struct GrpcServerOptions {
   std::optional<int> max_concurrent_streams;
   // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
+  // Asked before request bytes are buffered, inflated or decoded (transport/export.h); empty =
+  // no memory budget. A refusal is RESOURCE_EXHAUSTED with a retry delay.
+  MemoryReserver reserve_memory;
 
   // Checks fields against each other; the message names the offending field.
   absl::Status validate() const;
