@@ -1,35 +1,41 @@
 #pragma once
-// GrpcServer: the OTLP/gRPC receiver's server. Serves the four OTLP Export methods
+// GrpcServer: the OTLP/gRPC receiver's server, our own HTTP/2 server (nghttp2 for framing, HPACK
+// and flow control; Asio sockets on the poller; goroutines for the rest). Serves the four OTLP
+// Export methods
 //   /opentelemetry.proto.collector.trace.v1.TraceService/Export
 //   /opentelemetry.proto.collector.metrics.v1.MetricsService/Export
 //   /opentelemetry.proto.collector.logs.v1.LogsService/Export
 //   /opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export
-// through gRPC's callback generic service, so the payload arrives as raw bytes and is decoded
-// only once, to validate it (otlp::decode_binary on an Arena: size, AnyValue depth, protobuf
-// validity). A request that fails is answered INVALID_ARGUMENT with otlp's precise message and
-// never reaches the handler. Any other method is UNIMPLEMENTED.
+// as unary calls of raw bytes. docs/transport.md has the full table of answers and limits.
 //
 // Contract:
-//  - Threads: gRPC's callback threads only receive the message and start one goroutine per
-//    request (csp::go); validation, the handler and the answer run on that goroutine, which
-//    finishes the RPC from its completion. No gRPC thread ever blocks on the pipeline.
-//  - Compression: gzip and deflate request bodies are inflated by gRPC itself; the message size
-//    limit (max_recv_msg_size_mib) applies to the inflated message, so a compression bomb is
-//    refused (RESOURCE_EXHAUSTED) before we see it. zstd: gRPC 1.51's C core has a closed set of
-//    algorithms (identity, deflate, gzip) and no way to register another, so a zstd request is
-//    refused by gRPC (UNIMPLEMENTED) — see docs/transport.md.
-//  - Answers (docs/transport.md has the table): OK carries an Export*ServiceResponse whose
-//    partial_success is set when the handler rejected items or gave a message; any other status
-//    is sent as is (code and message), with a google.rpc.RetryInfo detail in
-//    grpc-status-details-bin when retry_after is set.
+//  - Goroutines: one accept loop; one goroutine per connection owns its HTTP/2 session (reads,
+//    frames, answers); one goroutine per complete request inflates and validates it (a decode
+//    on an Arena: size, AnyValue depth, protobuf validity), awaits the handler and hands the
+//    result back to its connection. No thread ever blocks on the pipeline.
+//  - Hostile input: every limit is enforced before bytes are buffered — connections
+//    (max_connections: the accept loop waits at the limit), concurrent streams per connection
+//    (advertised in SETTINGS; more are refused), header list size (advertised; larger header
+//    blocks reset the stream), CONTINUATION floods and a reset-rate limit (GOAWAY
+//    ENHANCE_YOUR_CALM), the message size from its 5-byte prefix (RESOURCE_EXHAUSTED before the
+//    body is read), the inflated size while inflating (RESOURCE_EXHAUSTED the moment it passes),
+//    and reserve_memory before buffering, inflating and decoding. gRPC's rules: compressed flag
+//    0 or 1 (INTERNAL), grpc-encoding identity/gzip/deflate/zstd (else UNIMPLEMENTED),
+//    exactly one message per call (else UNIMPLEMENTED), content-type application/grpc[+...]
+//    (else HTTP 415), POST (else 405). Nothing throws out of a goroutine; a broken connection is
+//    closed with GOAWAY and the rest go on.
+//  - Answers: OK carries an Export*ServiceResponse whose partial_success is set when the
+//    handler rejected items or gave a message; any other status is sent as is (code, message),
+//    with a google.rpc.RetryInfo detail in grpc-status-details-bin when retry_after is set.
 //  - Lifetime: start() once; shutdown() (plain threads) or co_await shutdown_async()
-//    (goroutines) stops accepting calls, lets in-flight calls finish until `deadline` (then gRPC
-//    cancels them on the wire), and returns once every handler started has completed and every
-//    RPC is done. The destructor shuts down with an immediate deadline if still running. The
-//    handler must outlive the server's shutdown.
+//    (goroutines) stops accepting, sends GOAWAY so clients open no new calls, lets in-flight
+//    calls finish until `deadline` (then closes their connections), and returns once every
+//    goroutine it started has ended — handlers still running are awaited. The destructor shuts
+//    down with an immediate deadline if still running. The handler must outlive shutdown.
 //  - Misuse (start twice, start after shutdown) is a FAILED_PRECONDITION error, not a crash.
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +51,11 @@ namespace transport {
 
 inline constexpr char kDefaultGrpcEndpoint[] = "localhost:4317";
 inline constexpr int kDefaultGrpcMaxRecvMsgSizeMiB = 4;
+inline constexpr int kDefaultGrpcMaxConcurrentStreams = 100;
+inline constexpr int kDefaultMaxConnections = 4096;
+inline constexpr std::size_t kDefaultGrpcMaxHeaderListBytes = 16u << 10;  // 16 KiB
+inline constexpr int kDefaultStreamResetBurst = 200;
+inline constexpr int kDefaultStreamResetsPerSecond = 100;
 
 // keepalive.server_parameters of the Collector's gRPC server settings. Unset = gRPC's default.
 struct GrpcKeepaliveServerParameters {
@@ -69,8 +80,18 @@ struct GrpcServerOptions {
   int max_recv_msg_size_mib = kDefaultGrpcMaxRecvMsgSizeMiB;
   GrpcKeepaliveServerParameters keepalive;
   GrpcKeepaliveEnforcementPolicy keepalive_enforcement;
-  // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; unset = gRPC's default (no limit).
+  // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; unset = 100. Also bounds the
+  // requests of one connection being handled at once (reading pauses at the limit).
   std::optional<int> max_concurrent_streams;
+  // Connections served at once; at the limit the server stops accepting until one ends.
+  int max_connections = kDefaultMaxConnections;
+  // HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE: a request whose header list is larger (names and
+  // values plus 32 bytes each, as RFC 9113 counts) is reset before it is handled.
+  std::size_t max_header_list_bytes = kDefaultGrpcMaxHeaderListBytes;
+  // Rapid reset: streams a client may reset (RST_STREAM) in a burst, and per second after it;
+  // beyond, GOAWAY ENHANCE_YOUR_CALM closes the connection.
+  int stream_reset_burst = kDefaultStreamResetBurst;
+  int stream_resets_per_second = kDefaultStreamResetsPerSecond;
   // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
   // Asked before request bytes are buffered, inflated or decoded (transport/export.h); empty =
@@ -95,14 +116,13 @@ class GrpcServer {
 
   // Plain threads only (it blocks the caller). Idempotent.
   void shutdown(csp::TimePoint deadline);
-  // Goroutines: the same without blocking a worker (gRPC's blocking shutdown runs on a helper
-  // thread while the goroutine parks).
+  // Goroutines: the same, parking instead of blocking.
   csp::Task<void> shutdown_async(csp::TimePoint deadline);
 
   struct Impl;
 
  private:
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace transport
