@@ -77,6 +77,9 @@ constexpr std::size_t kWriteChunk = 64 * 1024;
 constexpr csp::Duration kPrefaceTimeout = 20s;
 // One write of ours must complete within this time, or the client is not reading.
 constexpr csp::Duration kWriteTimeout = 20s;
+// Closing: how long and how much of the client's remaining bytes we swallow (see linger()).
+constexpr csp::Duration kLingerTime = 1s;
+constexpr std::size_t kLingerBytes = 1u << 20;
 // gRPC's defaults for keepalive and ping enforcement.
 constexpr csp::Duration kDefaultKeepaliveTime = 2h;
 constexpr csp::Duration kDefaultKeepaliveTimeout = 20s;
@@ -307,6 +310,7 @@ class Connection {
   bool init_session();
   void arm_read();
   csp::Task<bool> flush();
+  csp::Task<void> linger();
   csp::TimePoint next_deadline() const;
   void on_timer();
 
@@ -553,9 +557,33 @@ csp::Task<void> Connection::run() {
         break;
     }
   }
+  co_await linger();
   socket_->abort();
   // Results still to come are dropped by their queue; claims go with the streams.
   streams_.clear();
+}
+
+csp::Task<void> Connection::linger() {
+  if (read_closed_) co_return;
+  // Half-close, then swallow what the client still sends for a moment: closing a socket with
+  // unread bytes resets the connection, and the reset can destroy our GOAWAY before the client
+  // reads it.
+  const ErrorCode ec = co_await socket_->run([](tcp::socket& s, auto done) {
+    ErrorCode e;
+    s.shutdown(tcp::socket::shutdown_send, e);
+    done(e);
+  });
+  if (ec) co_return;
+  const csp::Chan<csp::TimePoint> until = csp::after(kLingerTime);
+  std::size_t swallowed = 0;
+  while (swallowed < kLingerBytes) {
+    if (!read_pending_) arm_read();
+    ReadDone read;
+    if (co_await csp::select(csp::recv(reads_, &read), csp::recv(until)) == 1) break;
+    read_pending_ = false;
+    if (read.ec) break;
+    swallowed += read.bytes;
+  }
 }
 
 void Connection::deliver(CallResult result) {

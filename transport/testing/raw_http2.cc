@@ -682,6 +682,13 @@ absl::StatusOr<std::map<std::uint16_t, std::uint32_t>> RawHttp2Connection::read_
   return server_settings_;
 }
 
+void RawHttp2Connection::dispatch_buffered() {
+  // A close found while reading may leave whole frames in the buffer (a GOAWAY just before the
+  // FIN): read them too, or the caller would miss the server's last words.
+  while (read_frame(std::chrono::milliseconds(0)).ok()) {
+  }
+}
+
 bool RawHttp2Connection::wait_goaway_or_close(std::chrono::milliseconds timeout) {
   const Clock::time_point deadline = Clock::now() + timeout;
   while (!goaway_ && !closed_) {
@@ -689,9 +696,10 @@ bool RawHttp2Connection::wait_goaway_or_close(std::chrono::milliseconds timeout)
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     absl::StatusOr<Frame> frame = read_frame(left);
-    if (!frame.ok() && absl::IsDeadlineExceeded(frame.status())) return goaway_ || closed_;
+    if (!frame.ok() && absl::IsDeadlineExceeded(frame.status())) break;
   }
-  return true;
+  if (closed_) dispatch_buffered();
+  return goaway_ || closed_;
 }
 
 bool RawHttp2Connection::wait_closed(std::chrono::milliseconds timeout) {
@@ -701,9 +709,10 @@ bool RawHttp2Connection::wait_closed(std::chrono::milliseconds timeout) {
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     absl::StatusOr<Frame> frame = read_frame(left);
-    if (!frame.ok() && absl::IsDeadlineExceeded(frame.status())) return closed_;
+    if (!frame.ok() && absl::IsDeadlineExceeded(frame.status())) break;
   }
-  return true;
+  if (closed_) dispatch_buffered();
+  return closed_;
 }
 
 }  // namespace transport::testing

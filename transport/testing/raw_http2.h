@@ -241,6 +241,8 @@ class RawHttp2Connection {
   bool wait_goaway_or_close(std::chrono::milliseconds timeout = kH2Timeout);
   // Reads (and dispatches) until the connection closes; true if it did within the timeout.
   bool wait_closed(std::chrono::milliseconds timeout = kH2Timeout);
+  // Reads the whole frames still buffered after the server closed.
+  void dispatch_buffered();
   // True if any byte from the server is buffered or arrives within `wait` (0 = just look).
   bool inbound_pending(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
