@@ -379,6 +379,65 @@ class BlackHole {
 
 // With the backend stalled, clients keep sending large requests: the collector must refuse
 // retryably (never drop silently or grow), and its memory must stay near the configured limit.
+// Out of file descriptors: both receivers stop accepting while the process is at its limit and
+// accept again once descriptors are free; what was acknowledged is exactly what is written.
+TEST(CollectorE2E, BothReceiversRecoverFromRunningOutOfDescriptors) {
+  const std::string dir = testing::make_temp_dir();
+  const std::string out = dir + "/out.jsonl";
+  auto c = ChildCollector::start(file_pipelines_config(out), {}, {.max_open_files = 64});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string grpc = (*c)->endpoint("otlp", "grpc");
+  const std::string http = (*c)->endpoint("otlp", "http");
+  Expected sent;
+  std::uint64_t seed = 1;
+  const auto send_both = [&] {
+    for (const std::string& endpoint : {grpc, http}) {
+      const std::string body = random_bytes(otlp::Signal::kTraces, seed++);
+      const absl::Status s = endpoint == grpc ? send_grpc(endpoint, otlp::Signal::kTraces, body)
+                                              : send_http(endpoint, otlp::Signal::kTraces, body,
+                                                          /*json=*/false);
+      ASSERT_TRUE(s.ok()) << endpoint << ": " << s << "\n" << (*c)->log();
+      add_sent(otlp::Signal::kTraces, body, sent);
+    }
+  };
+  send_both();
+
+  // Idle connections to both receivers, far more than 64 descriptors allow.
+  const auto connect_to = [](const std::string& endpoint) {
+    const std::size_t colon = endpoint.rfind(':');
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1))));
+    inet_pton(AF_INET, endpoint.substr(0, colon).c_str(), &addr.sin_addr);
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  std::vector<int> held;
+  for (int i = 0; i < 80; ++i) {
+    for (const std::string& endpoint : {grpc, http}) {
+      if (const int fd = connect_to(endpoint); fd >= 0) held.push_back(fd);
+    }
+  }
+  // Wait (generously) until the child has said that it ran out.
+  bool exhausted = false;
+  for (int i = 0; i < 200 && !exhausted; ++i) {
+    exhausted = (*c)->log().find("Too many open files") != std::string::npos;
+    if (!exhausted) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(exhausted) << "the child never ran out of descriptors:\n" << (*c)->log();
+  for (const int fd : held) close(fd);
+
+  // Both receivers serve again, and the data sent before and after is all there, once.
+  send_both();
+  EXPECT_EQ((*c)->stop(), 0) << (*c)->log();
+  expect_same(sent, read_file_exporter(out));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CollectorE2E, OverloadWithAStalledBackendStaysWithinTheMemoryLimit) {
   BlackHole backend;
   constexpr int kLimitMib = 120;

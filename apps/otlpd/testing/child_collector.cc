@@ -27,10 +27,16 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// posix_spawn of OTLPD_BINARY with stdout to `out_fd` and stderr to the file `err_path`.
+// posix_spawn of OTLPD_BINARY with stdout to `out_fd` and stderr to the file `err_path`; with a
+// descriptor limit, through util-linux's prlimit (the limit must not touch the test process).
 absl::StatusOr<pid_t> spawn(const std::vector<std::string>& args, int out_fd,
-                            const std::string& err_path) {
-  std::vector<std::string> argv_s{OTLPD_BINARY};
+                            const std::string& err_path, const ChildOptions& options = {}) {
+  std::vector<std::string> argv_s;
+  if (options.max_open_files > 0) {
+    const std::string n = std::to_string(options.max_open_files);
+    argv_s = {"/usr/bin/prlimit", "--nofile=" + n + ":" + n, "--"};
+  }
+  argv_s.push_back(OTLPD_BINARY);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -64,7 +70,7 @@ std::string make_temp_dir() {
 }
 
 absl::StatusOr<std::unique_ptr<ChildCollector>> ChildCollector::start(
-    const std::string& yaml, std::vector<std::string> extra_args) {
+    const std::string& yaml, std::vector<std::string> extra_args, ChildOptions options) {
   std::unique_ptr<ChildCollector> c(new ChildCollector());
   c->dir_ = make_temp_dir();
   const std::string config = c->dir_ + "/config.yaml";
@@ -73,7 +79,7 @@ absl::StatusOr<std::unique_ptr<ChildCollector>> ChildCollector::start(
   if (pipe(fds) != 0) return absl::InternalError("pipe failed");
   std::vector<std::string> args{"--config", config};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto pid = spawn(args, fds[1], c->dir_ + "/stderr.log");
+  auto pid = spawn(args, fds[1], c->dir_ + "/stderr.log", options);
   close(fds[1]);
   if (!pid.ok()) {
     close(fds[0]);

@@ -15,11 +15,16 @@
 
 namespace otlpd::testing {
 
+struct ChildOptions {
+  // RLIMIT_NOFILE (soft and hard) of the child; 0 = inherited.
+  unsigned long max_open_files = 0;
+};
+
 class ChildCollector {
  public:
   // Starts otlpd with `yaml` and waits (up to 60s) until it is ready or has exited.
   static absl::StatusOr<std::unique_ptr<ChildCollector>> start(
-      const std::string& yaml, std::vector<std::string> extra_args = {});
+      const std::string& yaml, std::vector<std::string> extra_args = {}, ChildOptions options = {});
   ~ChildCollector();
 
   // "host:port" of a receiver's protocol, e.g. endpoint("otlp", "grpc").
