@@ -28,6 +28,17 @@ absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNo
     OTLPD_ASSIGN_OR_RETURN(std::int64_t n, node.int64("max_concurrent_streams", 0));
     o.max_concurrent_streams = static_cast<int>(n);
   }
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t connections,
+                         node.int64("max_connections", o.max_connections));
+  o.max_connections = static_cast<int>(connections);
+  OTLPD_ASSIGN_OR_RETURN(o.max_header_list_bytes,
+                         node.bytes("max_header_list_size", o.max_header_list_bytes));
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t burst,
+                         node.int64("stream_reset_burst", o.stream_reset_burst));
+  o.stream_reset_burst = static_cast<int>(burst);
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t resets,
+                         node.int64("stream_resets_per_second", o.stream_resets_per_second));
+  o.stream_resets_per_second = static_cast<int>(resets);
   OTLPD_ASSIGN_OR_RETURN(std::string transport_name, node.string("transport", "tcp"));
   if (transport_name != "tcp") return node.error_at("transport", "only tcp is supported");
   OTLPD_ASSIGN_OR_RETURN(bool include_metadata, node.boolean("include_metadata", false));
