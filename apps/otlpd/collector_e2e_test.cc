@@ -438,6 +438,160 @@ TEST(CollectorE2E, BothReceiversRecoverFromRunningOutOfDescriptors) {
   std::filesystem::remove_all(dir);
 }
 
+// The attacks that once latched the memory limiter or grew otlpd without bound: a small gzip
+// request of millions of empty ScopeSpans (decodes to ~40x its inflated size), over HTTP and
+// gRPC, JSON requests of many tiny spans, and a gRPC gzip bomb. Each is refused with a
+// retryable or size answer, resident memory stays within the limit plus a margin, ordinary
+// requests are accepted again within a few check intervals, and the file exporter holds
+// exactly what was acknowledged.
+TEST(CollectorE2E, HostileBurstsNeitherLatchTheLimiterNorGrowMemory) {
+  constexpr int kLimitMib = 100;
+  const std::string dir = testing::make_temp_dir();
+  const std::string out = dir + "/out.jsonl";
+  const std::string config = R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+      http: {endpoint: "127.0.0.1:0"}
+processors:
+  memory_limiter: {check_interval: 50ms, limit_mib: )" +
+                             std::to_string(kLimitMib) + R"(, spike_limit_mib: 20}
+  batch: {timeout: 50ms}
+exporters:
+  file: {path: ")" + out + R"(", flush_interval: 50ms}
+service:
+  telemetry: {logs: {level: error}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [file]}
+)";
+  auto c = ChildCollector::start(config);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string grpc = (*c)->endpoint("otlp", "grpc");
+  const std::string http = (*c)->endpoint("otlp", "http");
+  std::atomic<std::int64_t> max_rss{0};
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done) {
+      max_rss = std::max<std::int64_t>(max_rss, (*c)->rss_bytes());
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+
+  // One ResourceSpans holding `n` empty ScopeSpans: 2 bytes each on the wire.
+  const auto empty_scopes = [](std::size_t n) {
+    std::string scopes;
+    scopes.reserve(2 * n);
+    for (std::size_t i = 0; i < n; ++i) scopes.append("\x12\x00", 2);
+    std::string rs;
+    google::protobuf::io::StringOutputStream stream(&rs);
+    {
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.WriteTag(10);  // ExportTraceServiceRequest.resource_spans
+      coded.WriteVarint64(scopes.size());
+      coded.WriteRaw(scopes.data(), static_cast<int>(scopes.size()));
+    }
+    return rs;
+  };
+  const auto send = [](const std::string& endpoint, bool use_grpc, std::string body,
+                       otlp::Compression compression, bool json = false) {
+    auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
+    if (use_grpc) {
+      transport::GrpcClientOptions o;
+      o.endpoint = endpoint;
+      o.insecure = true;
+      o.compression = compression;
+      o.timeout = 30000ms;
+      transport::GrpcExporterClient client(o);
+      return csp::block_on(client.export_request(otlp::Signal::kTraces, std::move(body), ctx))
+          .status;
+    }
+    transport::HttpClientOptions o;
+    o.endpoint = "http://" + endpoint;
+    o.compression = compression;
+    o.encoding = json ? transport::HttpEncoding::kJson : transport::HttpEncoding::kProto;
+    o.timeout = 30000ms;
+    transport::HttpExporterClient client(o);
+    return csp::block_on(client.export_request(otlp::Signal::kTraces, std::move(body), ctx)).status;
+  };
+  const auto refused = [](const absl::Status& s) {
+    return s.code() == absl::StatusCode::kResourceExhausted ||
+           s.code() == absl::StatusCode::kUnavailable ||
+           s.code() == absl::StatusCode::kInvalidArgument;  // HTTP 413 maps to it
+  };
+
+  Expected sent;
+  std::uint64_t seed = 100;
+  // After an attack, ordinary requests are accepted again (the limiter may refuse for a few
+  // check intervals, never for good).
+  const auto expect_recovers = [&](const char* after) {
+    for (const bool use_grpc : {true, false}) {
+      const std::string body = random_bytes(otlp::Signal::kTraces, seed++);
+      absl::Status s;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        s = send(use_grpc ? grpc : http, use_grpc, body, otlp::Compression::kGzip);
+        if (s.code() != absl::StatusCode::kResourceExhausted &&
+            s.code() != absl::StatusCode::kUnavailable) {
+          break;
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+      ASSERT_TRUE(s.ok()) << "after " << after << (use_grpc ? " (gRPC): " : " (HTTP): ") << s;
+      add_sent(otlp::Signal::kTraces, body, sent);
+    }
+  };
+  expect_recovers("start");
+
+  // 1. Millions of empty ScopeSpans: 8 MB inflated (HTTP) / 4 MB - 16 (gRPC), a few KB gzipped.
+  for (int round = 0; round < 3; ++round) {
+    const absl::Status h = send(http, false, empty_scopes(4u << 20), otlp::Compression::kGzip);
+    EXPECT_TRUE(refused(h)) << h;
+    const absl::Status g = send(grpc, true, empty_scopes((2u << 20) - 8), otlp::Compression::kGzip);
+    EXPECT_TRUE(refused(g)) << g;
+  }
+  expect_recovers("empty ScopeSpans");
+
+  // 2. A gRPC gzip bomb: 64 MiB of zeros, about 64 KiB on the wire.
+  const absl::Status bomb =
+      send(grpc, true, std::string(64u << 20, '\0'), otlp::Compression::kGzip);
+  EXPECT_EQ(bomb.code(), absl::StatusCode::kResourceExhausted) << bomb;
+  expect_recovers("gzip bomb");
+
+  // 3. Four large JSON requests of many small spans, at once.
+  otlp::TracesRequest many;
+  auto* spans = many.add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < 60000; ++i) {
+    auto* span = spans->add_spans();
+    span->set_trace_id(std::string(16, static_cast<char>(1 + i % 200)));
+    span->set_span_id(std::string(8, static_cast<char>(1 + i % 200)));
+    span->set_name("s");
+  }
+  const std::string many_bytes = many.SerializeAsString();
+  std::vector<std::thread> json_clients;
+  std::mutex sent_mu;
+  for (int t = 0; t < 4; ++t) {
+    json_clients.emplace_back([&] {
+      const absl::Status s = send(http, false, many_bytes, otlp::Compression::kNone, true);
+      EXPECT_TRUE(s.ok() || refused(s)) << s;
+      if (s.ok()) {
+        std::lock_guard lock(sent_mu);
+        add_sent(otlp::Signal::kTraces, many_bytes, sent);
+      }
+    });
+  }
+  for (auto& t : json_clients) t.join();
+  expect_recovers("large JSON requests");
+
+  done = true;
+  sampler.join();
+  // The limit plus a margin for the runtime, the allocator's slack and one request in flight.
+  EXPECT_LT(max_rss.load(), (kLimitMib + 80) * 1024LL * 1024) << "max rss " << max_rss.load();
+  RecordProperty("max_rss_mib", static_cast<int>(max_rss.load() >> 20));
+  EXPECT_EQ((*c)->stop(), 0) << (*c)->log();
+  expect_same(sent, read_file_exporter(out));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CollectorE2E, OverloadWithAStalledBackendStaysWithinTheMemoryLimit) {
   BlackHole backend;
   constexpr int kLimitMib = 120;
