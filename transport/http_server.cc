@@ -36,6 +36,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -205,6 +207,11 @@ std::optional<Reply> framing_refusal(std::string_view raw_head) {
   return std::nullopt;
 }
 
+Reply extension_too_long_reply(const HttpServerOptions& options) {
+  return bad_request(
+      absl::StrCat("chunk extensions longer than ", options.max_chunk_extension_bytes, " bytes"));
+}
+
 // The limits on what waits in the buffer while a chunked body is read: the parser has taken
 // everything else, so `pending` is a chunk-size line still arriving (with the CRLF that ended
 // the previous chunk's data in front), or the last chunk's line and a trailer still arriving.
@@ -215,8 +222,7 @@ std::optional<Reply> chunk_refusal(std::string_view pending, const HttpServerOpt
       pending.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
   const std::size_t size_end = std::min(line.find(';'), line.size());
   if (line.size() - size_end > options.max_chunk_extension_bytes) {
-    return bad_request(
-        absl::StrCat("chunk extensions longer than ", options.max_chunk_extension_bytes, " bytes"));
+    return extension_too_long_reply(options);
   }
   if (size_end > kMaxChunkSizeDigits) return bad_request("chunk size line too long");
   if (eol != std::string_view::npos && pending.size() - (eol + 2) > options.max_trailer_bytes) {
@@ -458,7 +464,14 @@ class ConnectionServer {
         stream_(stream),
         id_(id),
         peer_(std::move(peer)),
-        buffer_(buffer_limit(state_->options)) {}
+        buffer_(buffer_limit(state_->options)),
+        on_chunk_header_([this](std::uint64_t, boost::core::string_view extensions, ErrorCode& ec) {
+          // Extensions that arrived within one read (chunk_refusal sees the others).
+          if (extensions.size() > state_->options.max_chunk_extension_bytes) {
+            extension_too_long_ = true;
+            ec = http::error::bad_chunk_extension;
+          }
+        }) {}
 
   csp::Task<void> run() {
     std::optional<End> end;
@@ -497,6 +510,8 @@ class ConnectionServer {
         std::min<std::size_t>(state_->options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // checked by route()
     parser.eager(false);                                           // stop after the head
+    parser.on_chunk_header(on_chunk_header_);
+    extension_too_long_ = false;
     std::optional<Failure> failed = co_await parse(parser, /*head=*/true, deadline);
     if (failed.has_value()) {
       if (!failed->reply.has_value()) co_return End::kAbort;
@@ -504,6 +519,7 @@ class ConnectionServer {
       co_return End::kLinger;
     }
     const Request& head = parser.get();
+    head_fields_ = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
     origin_ = std::string(head[http::field::origin]);
     Route route = this->route(parser);
     if (route.refusal.has_value()) {
@@ -586,8 +602,16 @@ class ConnectionServer {
           }
         } else {
           buffer_.consume(used);
+          if (ec == http::error::bad_chunk_extension && extension_too_long_) {
+            co_return Failure{extension_too_long_reply(state_->options)};
+          }
           if (ec) co_return Failure{body_error_reply(ec, json_)};
-          if (parser.is_done()) co_return std::nullopt;
+          if (parser.is_done()) {
+            if (trailer_bytes(parser) > state_->options.max_trailer_bytes) {
+              co_return Failure{trailer_too_large_reply()};
+            }
+            co_return std::nullopt;
+          }
           if (parser.chunked() && buffer_.size() > 0) {
             if (std::optional<Reply> over = chunk_refusal(buffer_view(), state_->options)) {
               co_return Failure{std::move(over)};
@@ -615,6 +639,17 @@ class ConnectionServer {
       }
       co_return Failure{head ? head_error_reply(ec) : body_error_reply(ec, json_)};
     }
+  }
+
+  // The trailer a chunked request brought: Beast adds its fields after the head's.
+  std::size_t trailer_bytes(const RequestParser& parser) const {
+    std::size_t bytes = 0;
+    std::size_t index = 0;
+    for (const auto& field : parser.get()) {
+      if (index++ < head_fields_) continue;
+      bytes += field.name_string().size() + field.value().size() + 4;  // ": " and CRLF
+    }
+    return bytes;
   }
 
   std::string_view buffer_view() const {
@@ -999,6 +1034,10 @@ class ConnectionServer {
   bool json_ = false;                      // the current request's encoding (for error bodies)
   std::shared_ptr<RequestMemory> memory_;  // the current request's claims
   std::uint64_t body_reserved_ = 0;        // bytes of body reserved so far
+  std::size_t head_fields_ = 0;            // fields in the current request's head
+  bool extension_too_long_ = false;        // on_chunk_header_ refused the extensions
+  // Called by the parser for each chunk-size line (it keeps a reference).
+  std::function<void(std::uint64_t, boost::core::string_view, ErrorCode&)> on_chunk_header_;
 };
 
 // Waits for a free connection slot (as Go's netutil.LimitListener): false once the server stops.
