@@ -1,15 +1,25 @@
 // HttpServer: an accept loop and one goroutine per connection; every socket operation is posted
-// to the poller thread through PollerObject (internal/poller_object.h).
+// to the poller thread through PollerObject (internal/poller_object.h). Only plain byte reads
+// and writes run there: Beast parses and serializes on the connection's goroutine, inside try,
+// so nothing it throws can end the poller (and with it the process).
+//
+// Accept loop: take a connection slot first (max_connections; at the limit it waits, and the
+// kernel's backlog holds new connections), then accept; a failed accept (EMFILE) backs off
+// 5 ms doubling to 1 s, reset by the next success.
 //
 // A connection's loop, one request per round:
 //  1. wait_for_request: mark the connection idle (shutdown closes idle connections) and wait,
 //     up to idle_timeout, until the socket is readable.
-//  2. Read the request head (read_timeout from here on) and route it: path, method, CORS
-//     preflight, Content-Type, Content-Encoding, Content-Length. A refusal here is answered and
-//     the connection closed, since its body was not read.
-//  3. Send "100 Continue" if asked, read the body (at most max_request_body_bytes).
-//  4. Decompress (capped), decode (JSON → binary), await the handler, answer in the request's
-//     encoding; keep the connection if both sides want to and the server is not stopping.
+//  2. Read the request head (read_timeout from here on) into a bounded buffer; check framing
+//     (obs-fold, Host, Transfer-Encoding / Content-Length: framing_refusal) and route it: path,
+//     method, CORS preflight, Content-Type, Content-Encoding, Content-Length. A refusal here is
+//     answered and the connection closed, since its body was not read.
+//  3. Reserve memory for the body (all of a Content-Length; chunked bodies in steps as they
+//     grow), send "100 Continue" if asked, read the body (at most max_request_body_bytes;
+//     chunk-size lines, extensions and trailers bounded: chunk_refusal).
+//  4. Reserve for and decompress (capped), decode (JSON → binary), await the handler, answer in
+//     the request's encoding; keep the connection if both sides want to and the server is not
+//     stopping.
 //
 // Shutdown protocol (State::shutdown):
 //  1. Under `mu`: phase kRunning → kStopping, abort the acceptor, abort every idle connection.
