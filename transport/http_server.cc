@@ -417,6 +417,9 @@ class MemoryStream final : public Stream {
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint) override {
     got = 0;
+    // Completing at once every time would nest resumptions (a 1-byte read per round); yielding
+    // unwinds the stack, as a real read's suspension does.
+    co_await csp::yield();
     if (aborted_) co_return ErrorCode(asio::error::operation_aborted);
     if (position_ == input_.size()) co_return ErrorCode(asio::error::eof);
     got = std::min({size, read_size_, input_.size() - position_});
@@ -425,11 +428,13 @@ class MemoryStream final : public Stream {
     co_return ErrorCode();
   }
   csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint) override {
+    co_await csp::yield();
     if (aborted_ || write_closed_) co_return ErrorCode(asio::error::broken_pipe);
     output_ += bytes;
     co_return ErrorCode();
   }
   csp::Task<ErrorCode> wait_readable(csp::TimePoint) override {
+    co_await csp::yield();
     co_return aborted_ ? ErrorCode(asio::error::operation_aborted) : ErrorCode();
   }
   csp::Task<void> shutdown_send() override {
