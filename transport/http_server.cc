@@ -1,15 +1,25 @@
 // HttpServer: an accept loop and one goroutine per connection; every socket operation is posted
-// to the poller thread through PollerObject (internal/poller_object.h).
+// to the poller thread through PollerObject (internal/poller_object.h). Only plain byte reads
+// and writes run there: Beast parses and serializes on the connection's goroutine, inside try,
+// so nothing it throws can end the poller (and with it the process).
+//
+// Accept loop: take a connection slot first (max_connections; at the limit it waits, and the
+// kernel's backlog holds new connections), then accept; a failed accept (EMFILE) backs off
+// 5 ms doubling to 1 s, reset by the next success.
 //
 // A connection's loop, one request per round:
 //  1. wait_for_request: mark the connection idle (shutdown closes idle connections) and wait,
 //     up to idle_timeout, until the socket is readable.
-//  2. Read the request head (read_timeout from here on) and route it: path, method, CORS
-//     preflight, Content-Type, Content-Encoding, Content-Length. A refusal here is answered and
-//     the connection closed, since its body was not read.
-//  3. Send "100 Continue" if asked, read the body (at most max_request_body_bytes).
-//  4. Decompress (capped), decode (JSON → binary), await the handler, answer in the request's
-//     encoding; keep the connection if both sides want to and the server is not stopping.
+//  2. Read the request head (read_timeout from here on) into a bounded buffer; check framing
+//     (obs-fold, Host, Transfer-Encoding / Content-Length: framing_refusal) and route it: path,
+//     method, CORS preflight, Content-Type, Content-Encoding, Content-Length. A refusal here is
+//     answered and the connection closed, since its body was not read.
+//  3. Reserve memory for the body (all of a Content-Length; chunked bodies in steps as they
+//     grow), send "100 Continue" if asked, read the body (at most max_request_body_bytes;
+//     chunk-size lines, extensions and trailers bounded: chunk_refusal).
+//  4. Reserve for and decompress (capped), decode (JSON → binary), await the handler, answer in
+//     the request's encoding; keep the connection if both sides want to and the server is not
+//     stopping.
 //
 // Shutdown protocol (State::shutdown):
 //  1. Under `mu`: phase kRunning → kStopping, abort the acceptor, abort every idle connection.
@@ -24,6 +34,7 @@
 
 #include "transport/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -32,10 +43,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <exception>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <unordered_map>
 #include <utility>
 
@@ -73,6 +89,18 @@ constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 // closing does not reset the connection before the client has read the answer.
 constexpr std::size_t kLingerBytes = 1u << 20;
 constexpr std::chrono::seconds kLingerTime{2};
+// Largest single read from a connection.
+constexpr std::size_t kReadSize = 64u << 10;
+// Memory for a body of unknown length (chunked) and for inflated output is reserved in steps
+// that double, starting here.
+constexpr std::uint64_t kReserveStep = 64u << 10;
+// A chunk-size line may have this many characters before its extensions (leading zeros).
+constexpr std::size_t kMaxChunkSizeDigits = 32;
+// Room in the read buffer for a chunk-size line beyond its extensions (size, CRLFs).
+constexpr std::size_t kMaxChunkLineSlack = 64;
+// Back-off of the accept loop after a failed accept (EMFILE): doubling from min to max.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{5};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
 
 csp::TimePoint deadline_after(std::chrono::milliseconds timeout) {
   return timeout.count() > 0 ? csp::Clock::now() + timeout : csp::TimePoint::max();
@@ -104,6 +132,114 @@ Reply status_reply(http::status http_status, const absl::Status& status, bool js
                std::string(json ? kJsonType : kProtobufType),
                internal::encode_rpc_status(internal::make_rpc_status(status, std::nullopt), json),
                {}};
+}
+
+Reply bad_request(std::string_view why) {
+  return text_reply(http::status::bad_request,
+                    absl::StrCat("400 malformed HTTP request: ", internal::av(why)));
+}
+
+// What the framing rules need from a raw request head (its complete lines only).
+struct HeadScan {
+  bool complete = false;  // the blank line ending the head has arrived
+  unsigned version = 11;
+  bool obs_fold = false;
+  int hosts = 0;
+  bool content_length = false;
+  bool transfer_encoding = false;
+  std::vector<std::string> codings;  // Transfer-Encoding list elements, lower case, in order
+};
+
+HeadScan scan_head(std::string_view raw) {
+  HeadScan scan;
+  const std::size_t end = raw.find("\r\n\r\n");
+  scan.complete = end != std::string_view::npos;
+  if (scan.complete) raw = raw.substr(0, end + 2);
+  std::size_t eol = raw.find("\r\n");
+  if (eol == std::string_view::npos) return scan;
+  if (raw.substr(0, eol).ends_with("HTTP/1.0")) scan.version = 10;
+  std::size_t pos = eol + 2;
+  while ((eol = raw.find("\r\n", pos)) != std::string_view::npos) {
+    const std::string_view line = raw.substr(pos, eol - pos);
+    pos = eol + 2;
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      scan.obs_fold = true;
+      continue;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = internal::trim(line.substr(colon + 1));
+    if (internal::iequals(name, "host")) {
+      ++scan.hosts;
+    } else if (internal::iequals(name, "content-length")) {
+      scan.content_length = true;
+    } else if (internal::iequals(name, "transfer-encoding")) {
+      scan.transfer_encoding = true;
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        if (comma == std::string_view::npos) comma = value.size();
+        const std::string_view element = internal::trim(value.substr(start, comma - start));
+        if (!element.empty()) scan.codings.push_back(internal::lower(element));
+        start = comma + 1;
+      }
+    }
+  }
+  return scan;
+}
+
+// RFC 9112's rules for a request's framing that Beast does not enforce (or words its own way):
+// no obs-fold, exactly one Host on HTTP/1.1, and a Transfer-Encoding that is exactly "chunked",
+// alone, on HTTP/1.1 and without Content-Length — anything else could be read differently by
+// a proxy in front of us (request smuggling). nullopt: nothing to refuse.
+std::optional<Reply> framing_refusal(std::string_view raw_head) {
+  const HeadScan scan = scan_head(raw_head);
+  if (scan.obs_fold) return bad_request("obsolete line folding in the request head");
+  if (scan.complete && scan.version >= 11 && scan.hosts == 0) {
+    return bad_request("missing Host header");
+  }
+  if (scan.hosts > 1) return bad_request("duplicate Host header");
+  if (!scan.transfer_encoding) return std::nullopt;
+  if (scan.version < 11) return bad_request("Transfer-Encoding in an HTTP/1.0 request");
+  if (scan.content_length) return bad_request("both Transfer-Encoding and Content-Length");
+  if (std::count(scan.codings.begin(), scan.codings.end(), "chunked") > 1) {
+    return bad_request("chunked applied more than once");
+  }
+  if (scan.codings.empty() || scan.codings.back() != "chunked") {
+    return bad_request("Transfer-Encoding does not end in chunked");
+  }
+  if (scan.codings.size() > 1) {
+    return text_reply(http::status::not_implemented,
+                      absl::StrCat("501 transfer coding \"", internal::av(scan.codings.front()),
+                                   "\" is not implemented"));
+  }
+  return std::nullopt;
+}
+
+Reply extension_too_long_reply(const HttpServerOptions& options) {
+  return bad_request(
+      absl::StrCat("chunk extensions longer than ", options.max_chunk_extension_bytes, " bytes"));
+}
+
+// The limits on what waits in the buffer while a chunked body is read: the parser has taken
+// everything else, so `pending` is a chunk-size line still arriving (with the CRLF that ended
+// the previous chunk's data in front), or the last chunk's line and a trailer still arriving.
+std::optional<Reply> chunk_refusal(std::string_view pending, const HttpServerOptions& options) {
+  const std::size_t start = pending.starts_with("\r\n") ? 2 : 0;
+  const std::size_t eol = pending.find("\r\n", start);
+  const std::string_view line =
+      pending.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
+  const std::size_t size_end = std::min(line.find(';'), line.size());
+  if (line.size() - size_end > options.max_chunk_extension_bytes) {
+    return extension_too_long_reply(options);
+  }
+  if (size_end > kMaxChunkSizeDigits) return bad_request("chunk size line too long");
+  if (eol != std::string_view::npos && pending.size() - (eol + 2) > options.max_trailer_bytes) {
+    return text_reply(http::status::request_header_fields_too_large,
+                      "431 request trailer fields too large");
+  }
+  return std::nullopt;
 }
 
 // What routing decided for a request whose head was read.
@@ -143,6 +279,20 @@ absl::Status HttpServerOptions::validate() const {
   if (max_header_bytes < 256) {
     return absl::InvalidArgumentError("max_header_bytes: must be at least 256");
   }
+  if (max_trailer_bytes < 256 || max_trailer_bytes > kMaxTrailerBytesLimit) {
+    return absl::InvalidArgumentError(absl::StrCat("max_trailer_bytes: must be in [256, ",
+                                                   kMaxTrailerBytesLimit, "], got ",
+                                                   max_trailer_bytes));
+  }
+  if (max_chunk_extension_bytes > kMaxChunkExtensionBytesLimit) {
+    return absl::InvalidArgumentError(absl::StrCat("max_chunk_extension_bytes: must be at most ",
+                                                   kMaxChunkExtensionBytesLimit, ", got ",
+                                                   max_chunk_extension_bytes));
+  }
+  if (max_connections < 1 || max_connections > kMaxConnectionsLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_connections: must be in [1, ", kMaxConnectionsLimit, "], got ", max_connections));
+  }
   if (read_timeout.count() < 0) return absl::InvalidArgumentError("read_timeout: negative");
   if (idle_timeout.count() < 0) return absl::InvalidArgumentError("idle_timeout: negative");
   if (cors.max_age.count() < 0) return absl::InvalidArgumentError("cors.max_age: negative");
@@ -154,7 +304,10 @@ absl::Status HttpServerOptions::validate() const {
 }
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(HttpServerOptions o, ExportHandler h) : options(std::move(o)), handler(std::move(h)) {
+  State(HttpServerOptions o, ExportHandler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        slots(std::clamp<std::size_t>(options.max_connections, 1, kMaxConnectionsLimit)) {
     limits.max_message_bytes = options.max_request_body_bytes;
     limits.max_any_value_depth = options.max_any_value_depth;
   }
@@ -184,18 +337,156 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::atomic<int> port{0};
   csp::WaitGroup goroutines;        // the accept loop and connection goroutines
   csp::Chan<csp::Unit> drained{0};  // closed once they have all ended after shutdown
+  csp::Chan<csp::Unit> slots;       // one value per open connection (max_connections)
+  csp::Chan<csp::Unit> stop{0};     // closed at shutdown: wakes the accept loop's waits
 };
 
 namespace {
 
 using State = HttpServer::State;
 
+// How a connection's bytes come and go: a socket driven on the poller (SocketStream), or an
+// in-memory client for the fuzz target (MemoryStream). Parsing, routing and answering never
+// run on the poller; only plain reads and writes of bytes do.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Reads at least one byte into [data, data + size); `got` is how many.
+  virtual csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
+                                         csp::TimePoint deadline) = 0;
+  virtual csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) = 0;
+  // Parks until the next byte can be read (or the peer closed).
+  virtual csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) = 0;
+  virtual csp::Task<void> shutdown_send() = 0;
+  virtual void abort() = 0;
+};
+
+class SocketStream final : public Stream {
+ public:
+  explicit SocketStream(std::shared_ptr<Socket> socket) : socket_(std::move(socket)) {}
+
+  csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
+                                 csp::TimePoint deadline) override {
+    got = 0;
+    co_return co_await socket_->run(
+        [data, size, &got](tcp::socket& s, auto done) {
+          s.async_read_some(asio::buffer(data, size),
+                            [&got, done = std::move(done)](ErrorCode ec, std::size_t n) mutable {
+                              got = n;
+                              done(ec);
+                            });
+        },
+        deadline);
+  }
+
+  csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override {
+    co_return co_await socket_->run(
+        [&bytes](tcp::socket& s, auto done) {
+          asio::async_write(s, asio::buffer(bytes), internal::ignore_size(std::move(done)));
+        },
+        deadline);
+  }
+
+  csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override {
+    co_return co_await socket_->run(
+        [](tcp::socket& s, auto done) { s.async_wait(tcp::socket::wait_read, std::move(done)); },
+        deadline);
+  }
+
+  csp::Task<void> shutdown_send() override {
+    co_await socket_->run([](tcp::socket& s, auto done) {
+      ErrorCode ec;
+      s.shutdown(tcp::socket::shutdown_send, ec);
+      done(ec);
+    });
+  }
+
+  void abort() override { socket_->abort(); }
+
+ private:
+  std::shared_ptr<Socket> socket_;
+};
+
+// A client that sends `input` in reads of at most `read_size` bytes, then half-closes; what the
+// server writes is collected in `output`.
+class MemoryStream final : public Stream {
+ public:
+  MemoryStream(std::string input, std::size_t read_size)
+      : input_(std::move(input)), read_size_(std::max<std::size_t>(read_size, 1)) {}
+
+  csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
+                                 csp::TimePoint) override {
+    got = 0;
+    // Completing at once every time would nest resumptions (a 1-byte read per round); yielding
+    // unwinds the stack, as a real read's suspension does.
+    co_await csp::yield();
+    if (aborted_) co_return ErrorCode(asio::error::operation_aborted);
+    if (position_ == input_.size()) co_return ErrorCode(asio::error::eof);
+    got = std::min({size, read_size_, input_.size() - position_});
+    std::memcpy(data, input_.data() + position_, got);
+    position_ += got;
+    co_return ErrorCode();
+  }
+  csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint) override {
+    co_await csp::yield();
+    if (aborted_ || write_closed_) co_return ErrorCode(asio::error::broken_pipe);
+    output_ += bytes;
+    co_return ErrorCode();
+  }
+  csp::Task<ErrorCode> wait_readable(csp::TimePoint) override {
+    co_await csp::yield();
+    co_return aborted_ ? ErrorCode(asio::error::operation_aborted) : ErrorCode();
+  }
+  csp::Task<void> shutdown_send() override {
+    write_closed_ = true;
+    co_return;
+  }
+  void abort() override { aborted_ = true; }
+
+  std::string& output() { return output_; }
+
+ private:
+  const std::string input_;
+  const std::size_t read_size_;
+  std::size_t position_ = 0;
+  std::string output_;
+  bool write_closed_ = false;
+  bool aborted_ = false;
+};
+
+// Counted as one request's memory: every claim the server took for it. Handed to the handler
+// as ExportRequest::memory.
+struct RequestMemory {
+  std::vector<MemoryClaim> body;      // the body as received
+  std::vector<MemoryClaim> inflated;  // its decompressed form
+};
+
+Reply memory_refusal_reply(bool json) {
+  Reply reply =
+      status_reply(http::status::too_many_requests,
+                   absl::ResourceExhaustedError("data refused due to high memory usage"), json);
+  reply.headers.emplace_back(
+      http::field::retry_after,
+      std::to_string(internal::retry_after_seconds(kMemoryRefusalRetryAfter)));
+  return reply;
+}
+
 // One connection's goroutine state. Lives in the goroutine's frame.
 class ConnectionServer {
  public:
-  ConnectionServer(std::shared_ptr<State> state, std::shared_ptr<Socket> socket, std::uint64_t id,
-                   std::string peer)
-      : state_(std::move(state)), socket_(std::move(socket)), id_(id), peer_(std::move(peer)) {}
+  ConnectionServer(std::shared_ptr<State> state, Stream& stream, std::uint64_t id, std::string peer)
+      : state_(std::move(state)),
+        stream_(stream),
+        id_(id),
+        peer_(std::move(peer)),
+        buffer_(buffer_limit(state_->options)),
+        on_chunk_header_([this](std::uint64_t, boost::core::string_view extensions, ErrorCode& ec) {
+          // Extensions that arrived within one read (chunk_refusal sees the others).
+          if (extensions.size() > state_->options.max_chunk_extension_bytes) {
+            extension_too_long_ = true;
+            ec = http::error::bad_chunk_extension;
+          }
+        }) {}
 
   csp::Task<void> run() {
     std::optional<End> end;
@@ -213,42 +504,54 @@ class ConnectionServer {
   // what the client still sends (kLinger: it was refused before its body was read), or at once.
   enum class End { kGraceful, kLinger, kAbort };
 
+  // How reading a request part failed: the answer to give (none: close at once).
+  struct Failure {
+    std::optional<Reply> reply;
+  };
+
+  static std::size_t buffer_limit(const HttpServerOptions& o) {
+    return kReadSize +
+           std::max(o.max_header_bytes,
+                    kMaxChunkLineSlack + o.max_chunk_extension_bytes + o.max_trailer_bytes);
+  }
+
   // Steps 2 to 4 for one request; nullopt while the connection stays open.
   csp::Task<std::optional<End>> serve_request() {
     const csp::TimePoint deadline = deadline_after(state_->options.read_timeout);
+    memory_ = std::make_shared<RequestMemory>();
+    body_reserved_ = 0;
     RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state_->options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // checked by route()
-    ErrorCode ec = co_await socket_->run(
-        [&](tcp::socket& s, auto done) {
-          http::async_read_header(s, buffer_, parser, internal::ignore_size(std::move(done)));
-        },
-        deadline);
-    if (ec) {
-      std::optional<Reply> reply = head_error_reply(ec);
-      if (!reply.has_value()) co_return End::kAbort;
-      co_await write_reply(*reply, /*keep_alive=*/false, 11);
+    parser.eager(false);                                           // stop after the head
+    parser.on_chunk_header(on_chunk_header_);
+    extension_too_long_ = false;
+    std::optional<Failure> failed = co_await parse(parser, /*head=*/true, deadline);
+    if (failed.has_value()) {
+      if (!failed->reply.has_value()) co_return End::kAbort;
+      co_await write_reply(*failed->reply, /*keep_alive=*/false, 11);
       co_return End::kLinger;
     }
     const Request& head = parser.get();
+    head_fields_ = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
     origin_ = std::string(head[http::field::origin]);
     Route route = this->route(parser);
     if (route.refusal.has_value()) {
       // A preflight carries no body, so the connection stays in step; other refusals close.
       const bool keep = route.preflight && keep_alive(head) &&
                         parser.content_length().value_or(0) == 0 && !parser.chunked();
-      ec = co_await write_reply(*route.refusal, keep, head.version());
+      const ErrorCode ec = co_await write_reply(*route.refusal, keep, head.version());
       if (ec) co_return End::kAbort;
       if (!keep) co_return End::kLinger;
       co_return std::nullopt;
     }
-    std::optional<End> failed = co_await read_body(parser, route, deadline);
-    if (failed.has_value()) co_return failed;
+    std::optional<End> ended = co_await read_body(parser, route, deadline);
+    if (ended.has_value()) co_return ended;
     Request request = parser.release();
     Reply reply = co_await answer(route, std::move(request.body()));
     const bool keep = keep_alive(request);
-    ec = co_await write_reply(reply, keep, request.version());
+    const ErrorCode ec = co_await write_reply(reply, keep, request.version());
     if (ec) co_return End::kAbort;
     if (!keep) co_return End::kGraceful;
     co_return std::nullopt;
@@ -262,9 +565,8 @@ class ConnectionServer {
       if (state_->phase != State::Phase::kRunning) co_return false;
       state_->connections[id_].idle = true;
     }
-    const ErrorCode ec = co_await socket_->run(
-        [](tcp::socket& s, auto done) { s.async_wait(tcp::socket::wait_read, std::move(done)); },
-        deadline_after(state_->options.idle_timeout));
+    const ErrorCode ec =
+        co_await stream_.wait_readable(deadline_after(state_->options.idle_timeout));
     {
       std::lock_guard lock(state_->mu);
       state_->connections[id_].idle = false;
@@ -272,31 +574,160 @@ class ConnectionServer {
     co_return !ec;
   }
 
-  // Step 3: "100 Continue" if asked, then the body. nullopt once it is read; otherwise how the
-  // connection ends, after answering the failure if there is an answer to give.
+  // Feeds buffered bytes to the parser and reads more until the head (`head`) or the whole
+  // request is parsed. Every limit is checked on what waits in the buffer before more is read,
+  // and the buffer itself is bounded (buffer_limit), so no part of a request grows without
+  // bound. Beast runs here, on the goroutine, inside try: nothing it throws leaves.
+  csp::Task<std::optional<Failure>> parse(RequestParser& parser, bool head,
+                                          csp::TimePoint deadline) {
+    // While reading the head, what the parser took stays in the buffer (`taken` bytes), so the
+    // framing rules can look at the raw head; it is consumed once the head is complete.
+    std::size_t taken = 0;
+    for (;;) {
+      if (buffer_.size() > taken) {
+        if (!head && !reserve_body(parser)) co_return Failure{memory_refusal_reply(json_)};
+        ErrorCode ec;
+        std::size_t used = 0;
+        std::optional<Reply> thrown;
+        try {
+          used = parser.put(
+              asio::const_buffer(buffer_view().data() + taken, buffer_.size() - taken), ec);
+        } catch (const std::length_error&) {
+          thrown = head ? header_too_large_reply() : trailer_too_large_reply();
+        } catch (const std::exception& e) {
+          thrown = text_reply(http::status::bad_request,
+                              absl::StrCat("400 malformed HTTP request: ", e.what()));
+        } catch (...) {
+          thrown = text_reply(http::status::bad_request, "400 malformed HTTP request");
+        }
+        if (thrown.has_value()) co_return Failure{std::move(thrown)};
+        if (ec == http::error::need_more) ec = {};
+        if (head) {
+          taken += used;
+          if (ec || parser.is_header_done()) {
+            // Our framing rules answer first, so that they (not Beast's wording) decide.
+            if (std::optional<Reply> refusal = framing_refusal(buffer_view())) {
+              co_return Failure{std::move(refusal)};
+            }
+          }
+          if (ec) co_return Failure{head_error_reply(ec)};
+          if (parser.is_header_done()) {
+            buffer_.consume(taken);
+            co_return std::nullopt;
+          }
+        } else {
+          buffer_.consume(used);
+          if (ec == http::error::bad_chunk_extension && extension_too_long_) {
+            co_return Failure{extension_too_long_reply(state_->options)};
+          }
+          if (ec) co_return Failure{body_error_reply(ec, json_)};
+          if (parser.is_done()) {
+            if (trailer_bytes(parser) > state_->options.max_trailer_bytes) {
+              co_return Failure{trailer_too_large_reply()};
+            }
+            co_return std::nullopt;
+          }
+          if (parser.chunked() && buffer_.size() > 0) {
+            if (std::optional<Reply> over = chunk_refusal(buffer_view(), state_->options)) {
+              co_return Failure{std::move(over)};
+            }
+          }
+        }
+        if (used > 0 && buffer_.size() > taken) continue;  // more to offer before reading
+      }
+      const std::size_t limit = std::min(
+          head ? state_->options.max_header_bytes : buffer_.max_size(), buffer_.max_size());
+      if (buffer_.size() >= limit) {
+        co_return Failure{head ? header_too_large_reply() : trailer_too_large_reply()};
+      }
+      const std::size_t room = std::min(kReadSize, limit - buffer_.size());
+      std::size_t got = 0;
+      const auto into = buffer_.prepare(room);
+      csp::Task<ErrorCode> reading =
+          stream_.read_some(static_cast<char*>(into.data()), into.size(), got, deadline);
+      const ErrorCode ec = co_await std::move(reading);
+      buffer_.commit(got);
+      if (got > 0) continue;
+      if (ec == asio::error::eof && parser.got_some()) {
+        co_return Failure{head ? head_error_reply(http::error::partial_message)
+                               : body_error_reply(http::error::partial_message, json_)};
+      }
+      co_return Failure{head ? head_error_reply(ec) : body_error_reply(ec, json_)};
+    }
+  }
+
+  // The trailer a chunked request brought: Beast adds its fields after the head's.
+  std::size_t trailer_bytes(const RequestParser& parser) const {
+    std::size_t bytes = 0;
+    std::size_t index = 0;
+    for (const auto& field : parser.get()) {
+      if (index++ < head_fields_) continue;
+      bytes += field.name_string().size() + field.value().size() + 4;  // ": " and CRLF
+    }
+    return bytes;
+  }
+
+  std::string_view buffer_view() const {
+    return std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  }
+
+  // Reserves memory for the body before the parser may copy buffered bytes into it: enough for
+  // everything buffered, in steps that double (at least kReserveStep), never past the limit.
+  bool reserve_body(const RequestParser& parser) {
+    if (!state_->options.reserve_memory) return true;
+    const std::uint64_t limit = state_->options.max_request_body_bytes;
+    std::uint64_t needed = parser.get().body().size() + buffer_.size();
+    if (parser.content_length().has_value()) needed = std::min(needed, *parser.content_length());
+    needed = std::min(needed, limit);
+    while (body_reserved_ < needed) {
+      const std::uint64_t step =
+          std::min(std::max(kReserveStep, body_reserved_), limit - body_reserved_);
+      if (!reserve(memory_->body, step)) return false;
+      body_reserved_ += step;
+    }
+    return true;
+  }
+
+  bool reserve(std::vector<MemoryClaim>& into, std::uint64_t bytes) {
+    if (!state_->options.reserve_memory || bytes == 0) return true;
+    MemoryClaim claim;
+    try {
+      claim = state_->options.reserve_memory(static_cast<std::int64_t>(bytes));
+    } catch (...) {
+      claim = nullptr;  // a reserver that throws refuses
+    }
+    if (claim == nullptr) return false;
+    into.push_back(std::move(claim));
+    return true;
+  }
+
+  // Step 3: memory for the body, "100 Continue" if asked, then the body. nullopt once it is
+  // read; otherwise how the connection ends, after answering the failure if there is an answer.
   csp::Task<std::optional<End>> read_body(RequestParser& parser, const Route& route,
                                           csp::TimePoint deadline) {
     const unsigned version = parser.get().version();
+    json_ = route.json;
+    if (parser.is_done()) co_return std::nullopt;  // no body
+    if (parser.content_length().has_value()) {
+      // Reserved in full before the first body byte is read.
+      const std::uint64_t length = *parser.content_length();
+      if (!reserve(memory_->body, length)) {
+        co_await write_reply(memory_refusal_reply(route.json), /*keep_alive=*/false, version);
+        co_return End::kLinger;
+      }
+      body_reserved_ = length;
+    }
     if (internal::iequals(internal::sv(parser.get()[http::field::expect]), "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      const ErrorCode ec = co_await socket_->run(
-          [](tcp::socket& s, auto done) {
-            asio::async_write(s, asio::buffer(kContinue.data(), kContinue.size()),
-                              internal::ignore_size(std::move(done)));
-          },
-          deadline);
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      const ErrorCode ec = co_await stream_.write(kContinue, deadline);
       if (ec) co_return End::kAbort;
     }
     parser.body_limit(state_->options.max_request_body_bytes);
-    const ErrorCode ec = co_await socket_->run(
-        [&](tcp::socket& s, auto done) {
-          http::async_read(s, buffer_, parser, internal::ignore_size(std::move(done)));
-        },
-        deadline);
-    if (!ec) co_return std::nullopt;
-    std::optional<Reply> reply = body_error_reply(ec, route.json);
-    if (!reply.has_value()) co_return End::kAbort;
-    co_await write_reply(*reply, /*keep_alive=*/false, version);
+    parser.eager(true);
+    std::optional<Failure> failed = co_await parse(parser, /*head=*/false, deadline);
+    if (!failed.has_value()) co_return std::nullopt;
+    if (!failed->reply.has_value()) co_return End::kAbort;
+    co_await write_reply(*failed->reply, /*keep_alive=*/false, version);
     co_return End::kLinger;
   }
 
@@ -403,10 +834,7 @@ class ConnectionServer {
         ec == asio::error::eof) {
       return std::nullopt;
     }
-    if (ec == http::error::header_limit) {
-      return text_reply(http::status::request_header_fields_too_large,
-                        "431 request header fields too large");
-    }
+    if (ec == http::error::header_limit) return header_too_large_reply();
     if (ec == http::error::partial_message) {
       return text_reply(http::status::bad_request,
                         "400 malformed HTTP request: connection closed inside the request head");
@@ -442,8 +870,24 @@ class ConnectionServer {
         json);
   }
 
+  static Reply header_too_large_reply() {
+    return text_reply(http::status::request_header_fields_too_large,
+                      "431 request header fields too large");
+  }
+
+  static Reply trailer_too_large_reply() {
+    return text_reply(http::status::request_header_fields_too_large,
+                      "431 request trailer fields too large");
+  }
+
   // Step 4: from the body to the answer.
   csp::Task<Reply> answer(const Route& route, std::string body) {
+    std::optional<Reply> refusal;
+    if (route.compression != otlp::Compression::kNone) {
+      refusal = inflate(route, body);
+      memory_->body.clear();  // the compressed bytes are gone
+    }
+    if (refusal.has_value()) co_return std::move(*refusal);
     absl::StatusOr<std::string> binary = to_binary_request(route, std::move(body));
     if (!binary.ok()) {
       const bool too_large = binary.status().code() == absl::StatusCode::kResourceExhausted;
@@ -453,9 +897,10 @@ class ConnectionServer {
     }
     ExportResult result;
     try {
+      ExportRequest request{route.signal, *std::move(binary), peer_, nullptr};
+      if (state_->options.reserve_memory) request.memory = std::move(memory_);
       // Bound to a local first: g++ 12 mishandles class temporaries in a co_await operand.
-      csp::Task<ExportResult> handled =
-          state_->handler(ExportRequest{route.signal, *std::move(binary), peer_});
+      csp::Task<ExportResult> handled = state_->handler(std::move(request));
       result = co_await std::move(handled);
     } catch (const std::exception& e) {
       result.status = absl::InternalError(absl::StrCat("export failed: ", e.what()));
@@ -465,25 +910,48 @@ class ConnectionServer {
     co_return result_reply(route, result);
   }
 
-  // Decompresses and decodes; returns the binary request, or an error whose code says
+  // Replaces a compressed `body` by its inflated form, reserving memory for the output as it
+  // grows: the output is capped at what is reserved, and the cap doubles (up to the body limit)
+  // while the output does not fit. nullopt on success; otherwise the answer (413, 400, 429).
+  std::optional<Reply> inflate(const Route& route, std::string& body) {
+    const std::size_t limit = state_->options.max_request_body_bytes;
+    const bool budget = static_cast<bool>(state_->options.reserve_memory);
+    std::size_t cap =
+        budget ? std::min<std::size_t>(limit, std::max<std::size_t>(kReserveStep, 4 * body.size()))
+               : limit;
+    std::size_t reserved = 0;
+    for (;;) {
+      if (!reserve(memory_->inflated, cap - reserved)) return memory_refusal_reply(route.json);
+      reserved = cap;
+      absl::StatusOr<std::string> inflated = otlp::decompress(route.compression, body, cap);
+      if (inflated.ok()) {
+        body = *std::move(inflated);
+        return std::nullopt;
+      }
+      const otlp::ErrorKind kind = otlp::error_kind(inflated.status());
+      if (kind != otlp::ErrorKind::kDecompressionBomb &&
+          kind != otlp::ErrorKind::kMessageTooLarge) {
+        return status_reply(
+            http::status::bad_request,
+            absl::InvalidArgumentError(absl::StrCat(
+                "cannot decompress the ", internal::av(otlp::compression_name(route.compression)),
+                " request body: ", inflated.status().message())),
+            route.json);
+      }
+      if (cap >= limit) {
+        return status_reply(
+            http::status::payload_too_large,
+            absl::ResourceExhaustedError(
+                absl::StrCat("decompressed request body exceeds the limit of ", limit, " bytes")),
+            route.json);
+      }
+      cap = std::min(limit, 2 * cap);
+    }
+  }
+
+  // Decodes the (uncompressed) body; returns the binary request, or an error whose code says
   // INVALID_ARGUMENT (400) or RESOURCE_EXHAUSTED (413).
   absl::StatusOr<std::string> to_binary_request(const Route& route, std::string body) const {
-    const std::size_t limit = state_->options.max_request_body_bytes;
-    if (route.compression != otlp::Compression::kNone) {
-      absl::StatusOr<std::string> inflated = otlp::decompress(route.compression, body, limit);
-      if (!inflated.ok()) {
-        const otlp::ErrorKind kind = otlp::error_kind(inflated.status());
-        if (kind == otlp::ErrorKind::kDecompressionBomb ||
-            kind == otlp::ErrorKind::kMessageTooLarge) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("decompressed request body exceeds the limit of ", limit, " bytes"));
-        }
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cannot decompress the ", internal::av(otlp::compression_name(route.compression)),
-            " request body: ", inflated.status().message()));
-      }
-      body = *std::move(inflated);
-    }
     if (body.empty()) return body;  // an empty request: nothing to check
     google::protobuf::Arena arena;
     google::protobuf::Message* message = otlp::new_request(route.signal, &arena);
@@ -523,80 +991,97 @@ class ConnectionServer {
     return reply;
   }
 
+  // Serializes the answer here, on the goroutine (so nothing Beast might throw reaches the
+  // poller), then writes the bytes.
   csp::Task<ErrorCode> write_reply(const Reply& reply, bool keep_alive, unsigned version) {
-    http::response<http::string_body> response{reply.status, version};
-    if (!reply.content_type.empty()) response.set(http::field::content_type, reply.content_type);
-    for (const auto& [field, value] : reply.headers) response.set(field, value);
-    const CorsOptions& cors = state_->options.cors;
-    if (!origin_.empty() &&
-        response.find(http::field::access_control_allow_origin) == response.end() &&
-        reply.status != http::status::no_content &&
-        internal::cors_origin_allowed(cors.allowed_origins, origin_)) {
-      response.set(http::field::access_control_allow_origin, origin_);
-      response.set(http::field::vary, "Origin");
+    std::string bytes;
+    try {
+      http::response<http::string_body> response{reply.status, version};
+      if (!reply.content_type.empty()) response.set(http::field::content_type, reply.content_type);
+      for (const auto& [field, value] : reply.headers) response.set(field, value);
+      const CorsOptions& cors = state_->options.cors;
+      if (!origin_.empty() &&
+          response.find(http::field::access_control_allow_origin) == response.end() &&
+          reply.status != http::status::no_content &&
+          internal::cors_origin_allowed(cors.allowed_origins, origin_)) {
+        response.set(http::field::access_control_allow_origin, origin_);
+        response.set(http::field::vary, "Origin");
+      }
+      response.body() = reply.body;
+      response.keep_alive(keep_alive);
+      response.prepare_payload();
+      std::ostringstream out;
+      out << response;
+      bytes = std::move(out).str();
+    } catch (...) {
+      co_return ErrorCode(asio::error::no_memory);
     }
-    response.body() = reply.body;
-    response.keep_alive(keep_alive);
-    response.prepare_payload();
-    co_return co_await socket_->run(
-        [&](tcp::socket& s, auto done) {
-          http::async_write(s, response, internal::ignore_size(std::move(done)));
-        },
-        deadline_after(state_->options.read_timeout));
+    csp::Task<ErrorCode> writing =
+        stream_.write(bytes, deadline_after(state_->options.read_timeout));
+    co_return co_await std::move(writing);
   }
 
   // Ends the connection: half-close (so the client reads our last answer up to a clean EOF),
   // for kLinger swallow what the client still sends, then close.
   csp::Task<void> close(End end) {
-    const bool linger = end == End::kLinger;
-    if (end != End::kAbort) {
-      co_await socket_->run([](tcp::socket& s, auto done) {
-        ErrorCode ec;
-        s.shutdown(tcp::socket::shutdown_send, ec);
-        done(ec);
-      });
-    }
-    if (linger) {
+    if (end != End::kAbort) co_await stream_.shutdown_send();
+    if (end == End::kLinger) {
       const csp::TimePoint until = csp::Clock::now() + kLingerTime;
       std::size_t swallowed = 0;
       std::array<char, 16 * 1024> scratch;
       while (swallowed < kLingerBytes) {
         std::size_t n = 0;
-        const ErrorCode ec = co_await socket_->run(
-            [&](tcp::socket& s, auto done) {
-              s.async_read_some(asio::buffer(scratch), [&n, done = std::move(done)](
-                                                           ErrorCode ec, std::size_t got) mutable {
-                n = got;
-                done(ec);
-              });
-            },
-            until);
-        if (ec) break;
+        csp::Task<ErrorCode> reading = stream_.read_some(scratch.data(), scratch.size(), n, until);
+        const ErrorCode ec = co_await std::move(reading);
+        if (ec || n == 0) break;
         swallowed += n;
       }
     }
-    socket_->abort();
+    stream_.abort();
   }
 
   const std::shared_ptr<State> state_;
-  const std::shared_ptr<Socket> socket_;
+  Stream& stream_;
   const std::uint64_t id_;
   const std::string peer_;
-  boost::beast::flat_buffer buffer_;
-  std::string origin_;  // Origin of the current request
+  boost::beast::flat_buffer buffer_;       // bounded: buffer_limit()
+  std::string origin_;                     // Origin of the current request
+  bool json_ = false;                      // the current request's encoding (for error bodies)
+  std::shared_ptr<RequestMemory> memory_;  // the current request's claims
+  std::uint64_t body_reserved_ = 0;        // bytes of body reserved so far
+  std::size_t head_fields_ = 0;            // fields in the current request's head
+  bool extension_too_long_ = false;        // on_chunk_header_ refused the extensions
+  // Called by the parser for each chunk-size line (it keeps a reference).
+  std::function<void(std::uint64_t, boost::core::string_view, ErrorCode&)> on_chunk_header_;
 };
+
+// Waits for a free connection slot (as Go's netutil.LimitListener): false once the server stops.
+csp::Task<bool> acquire_connection_slot(const std::shared_ptr<State>& state) {
+  const std::size_t chosen =
+      co_await csp::select(csp::send(state->slots, csp::Unit{}), csp::recv(state->stop));
+  co_return chosen == 0;
+}
 
 csp::Task<void> serve_connection(std::shared_ptr<State> state, std::shared_ptr<Socket> socket,
                                  std::uint64_t id, std::string peer) {
   {
-    ConnectionServer connection(state, std::move(socket), id, std::move(peer));
+    SocketStream stream(std::move(socket));
+    ConnectionServer connection(state, stream, id, std::move(peer));
     co_await connection.run();
   }
+  state->slots.try_recv();  // the connection's slot: the accept loop may take another
   state->goroutines.done();
 }
 
+bool out_of_descriptors(const ErrorCode& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open ||
+         ec == boost::system::errc::too_many_files_open_in_system;
+}
+
 csp::Task<void> accept_loop(std::shared_ptr<State> state) {
+  std::chrono::milliseconds backoff{0};  // 0: not backing off
   for (;;) {
+    if (!co_await acquire_connection_slot(state)) break;
     std::shared_ptr<Socket> socket = Socket::make();
     tcp::endpoint peer;
     const ErrorCode ec = co_await state->acceptor->run([&](tcp::acceptor& acceptor, auto done) {
@@ -610,16 +1095,30 @@ csp::Task<void> accept_loop(std::shared_ptr<State> state) {
                             });
     });
     if (ec) {
+      state->slots.try_recv();
       if (ec == asio::error::operation_aborted || state->stopping()) break;
-      // Out of descriptors or a connection reset while queued: back off briefly, keep serving.
-      co_await csp::sleep(std::chrono::milliseconds(10));
+      // Out of descriptors (or another failed accept): back off exponentially, as Go's
+      // net/http does, so that the loop neither spins nor floods the log; the connections
+      // wait in the kernel's backlog meanwhile. One log line per episode.
+      if (backoff.count() == 0) {
+        std::fprintf(stderr, "otlpd: HTTP server on port %d: accept failed (%s%s); backing off\n",
+                     state->port.load(), ec.message().c_str(),
+                     out_of_descriptors(ec) ? ", out of file descriptors" : "");
+        backoff = kAcceptBackoffMin;
+      } else {
+        backoff = std::min(2 * backoff, kAcceptBackoffMax);
+      }
+      csp::Chan<csp::TimePoint> timer = csp::after(backoff);
+      if (co_await csp::select(csp::recv(timer), csp::recv(state->stop)) == 1) break;
       continue;
     }
+    backoff = std::chrono::milliseconds{0};
     std::uint64_t id = 0;
     {
       std::lock_guard lock(state->mu);
       if (state->phase != State::Phase::kRunning) {
         socket->abort();
+        state->slots.try_recv();
         break;
       }
       id = state->next_connection_id++;
@@ -715,6 +1214,7 @@ csp::Task<void> State::shutdown(csp::TimePoint deadline) {
     } else if (phase == Phase::kRunning) {
       phase = Phase::kStopping;
       first = true;
+      stop.close();
       acceptor->abort();
       for (auto& [id, connection] : connections) {
         if (connection.idle) connection.socket->abort();
@@ -759,5 +1259,25 @@ csp::Task<void> HttpServer::shutdown_async(csp::TimePoint deadline) {
   std::shared_ptr<State> state = state_;  // the goroutine keeps the state alive
   co_await state->shutdown(deadline);
 }
+
+namespace internal {
+
+csp::Task<std::string> serve_bytes(HttpServerOptions options, ExportHandler handler,
+                                   std::string input, std::size_t read_size) {
+  auto state = std::make_shared<State>(std::move(options), std::move(handler));
+  {
+    std::lock_guard lock(state->mu);
+    state->phase = State::Phase::kRunning;  // no listener: one connection, served here
+    state->connections[0] = State::Connection{nullptr, false};
+  }
+  MemoryStream stream(std::move(input), read_size);
+  {
+    ConnectionServer connection(state, stream, 0, "127.0.0.1:1");
+    co_await connection.run();
+  }
+  co_return std::move(stream.output());
+}
+
+}  // namespace internal
 
 }  // namespace transport

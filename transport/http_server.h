@@ -18,6 +18,12 @@
 //  - Errors found before the body is read (404, 405, 415, 400 for the encoding, 413 from
 //    Content-Length) and broken framing close the connection after the answer; errors in a body
 //    that was read completely keep it alive.
+//  - Framing follows RFC 9112 strictly (no request smuggling): HTTP/1.1 needs exactly one Host;
+//    Transfer-Encoding must be exactly "chunked" (400; 501 for another coding before it), never
+//    with Content-Length or on HTTP/1.0; obs-fold is refused. Every part of a request has a
+//    bound checked before more bytes are read (head, trailer, chunk-size line and extensions,
+//    body, inflated body), and Beast runs on the connection's goroutine inside try, never on
+//    the poller: a hostile request gets 400/431/413/501 and only its connection closes.
 //  - Expect: 100-continue is honoured. Timeouts: read_timeout bounds reading one request (from
 //    its first byte) and writing its answer; idle_timeout bounds the wait for the next request
 //    on a kept-alive connection. Neither includes the handler's time.
@@ -48,7 +54,15 @@ inline constexpr char kDefaultHttpEndpoint[] = "localhost:4318";
 inline constexpr std::size_t kDefaultMaxRequestBodyBytes = 20u << 20;  // 20 MiB
 inline constexpr std::chrono::milliseconds kDefaultHttpReadTimeout{60000};
 inline constexpr std::chrono::milliseconds kDefaultHttpIdleTimeout{60000};
-inline constexpr std::size_t kDefaultMaxHeaderBytes = 64u << 10;  // 64 KiB
+inline constexpr std::size_t kDefaultMaxHeaderBytes = 64u << 10;         // 64 KiB
+inline constexpr std::size_t kDefaultMaxTrailerBytes = 16u << 10;        // 16 KiB
+inline constexpr std::size_t kDefaultMaxChunkExtensionBytes = 1u << 10;  // 1 KiB
+inline constexpr std::size_t kDefaultMaxConnections = 4096;
+// Upper bounds that validate() enforces. A trailer field is stored by Beast with a 16-bit
+// length, so trailers stay well below 64 KiB; the connection slots are preallocated.
+inline constexpr std::size_t kMaxTrailerBytesLimit = 60u << 10;
+inline constexpr std::size_t kMaxChunkExtensionBytesLimit = 64u << 10;
+inline constexpr std::size_t kMaxConnectionsLimit = 1u << 20;
 
 struct CorsOptions {
   // Origins allowed to send cross-origin requests; '*' matches any run of characters
@@ -72,6 +86,15 @@ struct HttpServerOptions {
   std::size_t max_request_body_bytes = kDefaultMaxRequestBodyBytes;
   // Largest accepted request line plus headers (431 above).
   std::size_t max_header_bytes = kDefaultMaxHeaderBytes;
+  // Largest trailer section of a chunked request (431 above); 256 to kMaxTrailerBytesLimit.
+  std::size_t max_trailer_bytes = kDefaultMaxTrailerBytes;
+  // Largest chunk extensions on one chunk-size line (400 above); at most
+  // kMaxChunkExtensionBytesLimit (0: no extensions accepted).
+  std::size_t max_chunk_extension_bytes = kDefaultMaxChunkExtensionBytes;
+  // Open connections at most. At the limit the server stops accepting until one closes (the
+  // kernel's listen backlog holds the rest), as Go's netutil.LimitListener. 1 to
+  // kMaxConnectionsLimit.
+  std::size_t max_connections = kDefaultMaxConnections;
   CorsOptions cors;
   // Reading one request and writing its answer; 0 = no limit.
   std::chrono::milliseconds read_timeout = kDefaultHttpReadTimeout;
@@ -81,8 +104,12 @@ struct HttpServerOptions {
   bool keep_alive = true;
   // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
-  // Asked before request bytes are buffered, inflated or decoded (transport/export.h); empty =
-  // no memory budget. A refusal is RESOURCE_EXHAUSTED with a retry delay.
+  // Asked before request bytes are buffered or inflated (transport/export.h); empty = no memory
+  // budget. A Content-Length body is reserved in full before it is read; a chunked body in
+  // doubling steps (64 KiB first) as it grows; inflated output likewise, before it is produced.
+  // A refusal is answered 429 with Retry-After (kMemoryRefusalRetryAfter) and the Status
+  // "data refused due to high memory usage"; the connection is closed if the body was not read.
+  // The claims travel to the handler in ExportRequest::memory.
   MemoryReserver reserve_memory;
 
   // Checks fields against each other; the message names the offending field.
@@ -111,5 +138,14 @@ class HttpServer {
  private:
   std::shared_ptr<State> state_;
 };
+
+namespace internal {
+// For the fuzz target (transport/fuzz/http_request_fuzz.cc) and tests: serves one connection
+// whose client sends `input` in reads of at most `read_size` bytes and then closes its side;
+// returns every byte the server wrote. The same parse, route, answer and close code as a
+// connection of a running HttpServer, without a socket. Goroutines only.
+csp::Task<std::string> serve_bytes(HttpServerOptions options, ExportHandler handler,
+                                   std::string input, std::size_t read_size);
+}  // namespace internal
 
 }  // namespace transport

@@ -1,5 +1,7 @@
 #include "transport/testing/raw_http.h"
 
+#include <poll.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -100,6 +102,13 @@ absl::StatusOr<RawResponse> RawHttpConnection::read_response() {
   out.body = message.body();
   out.keep_alive = message.keep_alive();
   return out;
+}
+
+bool RawHttpConnection::readable_within(std::chrono::milliseconds timeout) {
+  if (buffer_.size() > 0) return true;
+  pollfd fd{socket_.native_handle(), POLLIN, 0};
+  const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+  return ready > 0;
 }
 
 void RawHttpConnection::shutdown_send() {

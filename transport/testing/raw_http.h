@@ -47,6 +47,9 @@ class RawHttpConnection {
   absl::Status connect();
   absl::Status send(std::string_view bytes);
   absl::StatusOr<RawResponse> read_response();
+  // Whether the server has sent something (or closed) within `timeout`, without consuming it.
+  // For "no answer yet" checks: a true answer is definite, a false one only says "not yet".
+  bool readable_within(std::chrono::milliseconds timeout);
   // Half-close: the server sees end of stream.
   void shutdown_send();
   // Waits until the server closes the connection: true on a clean EOF (or reset), false if
