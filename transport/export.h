@@ -43,6 +43,9 @@ using MemoryClaim = std::shared_ptr<void>;
 // Empty function: no budget (every reservation succeeds).
 using MemoryReserver = std::function<MemoryClaim(std::int64_t bytes)>;
 
+// Connections a server serves at once by default (both servers' max_connections).
+inline constexpr int kDefaultMaxConnections = 4096;
+
 // The retry delay servers send with a refusal from the MemoryReserver.
 inline constexpr std::chrono::milliseconds kMemoryRefusalRetryAfter{1000};
 

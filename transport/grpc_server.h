@@ -52,7 +52,6 @@ namespace transport {
 inline constexpr char kDefaultGrpcEndpoint[] = "localhost:4317";
 inline constexpr int kDefaultGrpcMaxRecvMsgSizeMiB = 4;
 inline constexpr int kDefaultGrpcMaxConcurrentStreams = 100;
-inline constexpr int kDefaultMaxConnections = 4096;
 inline constexpr std::size_t kDefaultGrpcMaxHeaderListBytes = 16u << 10;  // 16 KiB
 inline constexpr int kDefaultStreamResetBurst = 200;
 inline constexpr int kDefaultStreamResetsPerSecond = 100;

@@ -3,9 +3,9 @@
 // and writes run there: Beast parses and serializes on the connection's goroutine, inside try,
 // so nothing it throws can end the poller (and with it the process).
 //
-// Accept loop: take a connection slot first (max_connections; at the limit it waits, and the
-// kernel's backlog holds new connections), then accept; a failed accept (EMFILE) backs off
-// 5 ms doubling to 1 s, reset by the next success.
+// Accepting is internal::Listener's (shared with the gRPC server): at most max_connections at
+// once (at the limit it waits, and the kernel's backlog holds new connections), and a failed
+// accept (EMFILE) backs off 5 ms doubling to 1 s.
 //
 // A connection's loop, one request per round:
 //  1. wait_for_request: mark the connection idle (shutdown closes idle connections) and wait,
@@ -22,7 +22,7 @@
 //     stopping.
 //
 // Shutdown protocol (State::shutdown):
-//  1. Under `mu`: phase kRunning → kStopping, abort the acceptor, abort every idle connection.
+//  1. Under `mu`: phase kRunning → kStopping, close the listener, abort every idle connection.
 //     A connection marks itself idle only under `mu` and only while kRunning, so after this
 //     step no connection can start waiting for a new request.
 //  2. The first caller starts a goroutine that waits for every server goroutine (accept loop
@@ -65,6 +65,7 @@
 #include "otlp/json_codec.h"
 #include "transport/internal/cors.h"
 #include "transport/internal/endpoint.h"
+#include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/poller_object.h"
 #include "transport/internal/status_mapping.h"
@@ -78,7 +79,6 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using internal::ErrorCode;
 using Socket = internal::PollerObject<tcp::socket>;
-using Acceptor = internal::PollerObject<tcp::acceptor>;
 using Request = http::request<http::string_body>;
 using RequestParser = http::request_parser<http::string_body>;
 
@@ -98,20 +98,9 @@ constexpr std::uint64_t kReserveStep = 64u << 10;
 constexpr std::size_t kMaxChunkSizeDigits = 32;
 // Room in the read buffer for a chunk-size line beyond its extensions (size, CRLFs).
 constexpr std::size_t kMaxChunkLineSlack = 64;
-// Back-off of the accept loop after a failed accept (EMFILE): doubling from min to max.
-constexpr std::chrono::milliseconds kAcceptBackoffMin{5};
-constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
 
 csp::TimePoint deadline_after(std::chrono::milliseconds timeout) {
   return timeout.count() > 0 ? csp::Clock::now() + timeout : csp::TimePoint::max();
-}
-
-std::string format_peer(const tcp::endpoint& endpoint) {
-  asio::ip::address address = endpoint.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  }
-  return internal::format_host_port(address.to_string(), endpoint.port());
 }
 
 // An answer before it becomes a Beast response.
@@ -304,10 +293,7 @@ absl::Status HttpServerOptions::validate() const {
 }
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(HttpServerOptions o, ExportHandler h)
-      : options(std::move(o)),
-        handler(std::move(h)),
-        slots(std::clamp<std::size_t>(options.max_connections, 1, kMaxConnectionsLimit)) {
+  State(HttpServerOptions o, ExportHandler h) : options(std::move(o)), handler(std::move(h)) {
     limits.max_message_bytes = options.max_request_body_bytes;
     limits.max_any_value_depth = options.max_any_value_depth;
   }
@@ -330,15 +316,13 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   };
   std::mutex mu;  // guards what follows, up to `port`
   Phase phase = Phase::kNew;
-  std::shared_ptr<Acceptor> acceptor;
+  std::shared_ptr<internal::Listener> listener;
   std::unordered_map<std::uint64_t, Connection> connections;
   std::uint64_t next_connection_id = 0;
 
   std::atomic<int> port{0};
   csp::WaitGroup goroutines;        // the accept loop and connection goroutines
   csp::Chan<csp::Unit> drained{0};  // closed once they have all ended after shutdown
-  csp::Chan<csp::Unit> slots;       // one value per open connection (max_connections)
-  csp::Chan<csp::Unit> stop{0};     // closed at shutdown: wakes the accept loop's waits
 };
 
 namespace {
@@ -1055,78 +1039,35 @@ class ConnectionServer {
   std::function<void(std::uint64_t, boost::core::string_view, ErrorCode&)> on_chunk_header_;
 };
 
-// Waits for a free connection slot (as Go's netutil.LimitListener): false once the server stops.
-csp::Task<bool> acquire_connection_slot(const std::shared_ptr<State>& state) {
-  const std::size_t chosen =
-      co_await csp::select(csp::send(state->slots, csp::Unit{}), csp::recv(state->stop));
-  co_return chosen == 0;
-}
-
 csp::Task<void> serve_connection(std::shared_ptr<State> state, std::shared_ptr<Socket> socket,
-                                 std::uint64_t id, std::string peer) {
+                                 std::uint64_t id, std::string peer,
+                                 internal::ConnectionSlot slot) {
   {
     SocketStream stream(std::move(socket));
     ConnectionServer connection(state, stream, id, std::move(peer));
     co_await connection.run();
   }
-  state->slots.try_recv();  // the connection's slot: the accept loop may take another
+  { internal::ConnectionSlot released = std::move(slot); }  // the listener may accept another
   state->goroutines.done();
 }
 
-bool out_of_descriptors(const ErrorCode& ec) {
-  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open ||
-         ec == boost::system::errc::too_many_files_open_in_system;
-}
-
 csp::Task<void> accept_loop(std::shared_ptr<State> state) {
-  std::chrono::milliseconds backoff{0};  // 0: not backing off
-  for (;;) {
-    if (!co_await acquire_connection_slot(state)) break;
-    std::shared_ptr<Socket> socket = Socket::make();
-    tcp::endpoint peer;
-    const ErrorCode ec = co_await state->acceptor->run([&](tcp::acceptor& acceptor, auto done) {
-      acceptor.async_accept(socket->unsafe_object(), peer,
-                            [socket, done = std::move(done)](ErrorCode ec) mutable {
-                              // Answers are single writes: do not let Nagle hold them back.
-                              ErrorCode ignored;
-                              if (!ec)
-                                socket->unsafe_object().set_option(tcp::no_delay(true), ignored);
-                              done(ec);
-                            });
-    });
-    if (ec) {
-      state->slots.try_recv();
-      if (ec == asio::error::operation_aborted || state->stopping()) break;
-      // Out of descriptors (or another failed accept): back off exponentially, as Go's
-      // net/http does, so that the loop neither spins nor floods the log; the connections
-      // wait in the kernel's backlog meanwhile. One log line per episode.
-      if (backoff.count() == 0) {
-        std::fprintf(stderr, "otlpd: HTTP server on port %d: accept failed (%s%s); backing off\n",
-                     state->port.load(), ec.message().c_str(),
-                     out_of_descriptors(ec) ? ", out of file descriptors" : "");
-        backoff = kAcceptBackoffMin;
-      } else {
-        backoff = std::min(2 * backoff, kAcceptBackoffMax);
-      }
-      csp::Chan<csp::TimePoint> timer = csp::after(backoff);
-      if (co_await csp::select(csp::recv(timer), csp::recv(state->stop)) == 1) break;
-      continue;
-    }
-    backoff = std::chrono::milliseconds{0};
-    std::uint64_t id = 0;
-    {
-      std::lock_guard lock(state->mu);
-      if (state->phase != State::Phase::kRunning) {
-        socket->abort();
-        state->slots.try_recv();
-        break;
-      }
-      id = state->next_connection_id++;
-      state->connections[id] = State::Connection{socket, false};
-      state->goroutines.add(1);
-    }
-    csp::go(serve_connection(state, std::move(socket), id, format_peer(peer)));
-  }
+  csp::Task<void> loop = state->listener->run(
+      [state](std::shared_ptr<Socket> socket, std::string peer, internal::ConnectionSlot slot) {
+        std::uint64_t id = 0;
+        {
+          std::lock_guard lock(state->mu);
+          if (state->phase != State::Phase::kRunning) {
+            socket->abort();
+            return;
+          }
+          id = state->next_connection_id++;
+          state->connections[id] = State::Connection{socket, false};
+          state->goroutines.add(1);
+        }
+        csp::go(serve_connection(state, std::move(socket), id, std::move(peer), std::move(slot)));
+      });
+  co_await std::move(loop);
   state->goroutines.done();
 }
 
@@ -1137,27 +1078,6 @@ csp::Task<void> close_when_drained(std::shared_ptr<State> state) {
     state->phase = State::Phase::kStopped;
   }
   state->drained.close();
-}
-
-// The listening endpoint: a literal address, the first IPv4 address of a name (as Go's
-// net.Listen does for "localhost"), or every interface for an empty host.
-absl::StatusOr<tcp::endpoint> resolve_listen_endpoint(const internal::HostPort& hp) {
-  if (hp.host.empty()) return tcp::endpoint(tcp::v6(), hp.port);
-  ErrorCode ec;
-  asio::ip::address address = asio::ip::make_address(hp.host, ec);
-  if (!ec) return tcp::endpoint(address, hp.port);
-  asio::io_context io;
-  tcp::resolver resolver(io);
-  const tcp::resolver::results_type results =
-      resolver.resolve(hp.host, std::to_string(hp.port), ec);
-  if (ec || results.empty()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot resolve \"", hp.host, "\": ", ec ? ec.message() : "no address"));
-  }
-  for (const auto& entry : results) {
-    if (entry.endpoint().address().is_v4()) return entry.endpoint();
-  }
-  return results.begin()->endpoint();
 }
 
 }  // namespace
@@ -1171,32 +1091,11 @@ absl::StatusOr<int> State::start() {
   }
   if (!handler) return absl::FailedPreconditionError("HttpServer: no handler");
   if (absl::Status valid = options.validate(); !valid.ok()) return valid;
-  absl::StatusOr<internal::HostPort> hp = internal::parse_host_port(options.endpoint, "endpoint");
-  if (!hp.ok()) return hp.status();
-  absl::StatusOr<tcp::endpoint> endpoint = resolve_listen_endpoint(*hp);
-  if (!endpoint.ok()) return endpoint.status();
-
-  std::shared_ptr<Acceptor> listener = Acceptor::make();
-  tcp::acceptor& a = listener->unsafe_object();  // not shared yet
-  const auto fail = [&](std::string_view step, const ErrorCode& ec) {
-    return absl::UnavailableError(absl::StrCat("HttpServer: cannot listen on \"", options.endpoint,
-                                               "\": ", internal::av(step), ": ", ec.message()));
-  };
-  ErrorCode ec;
-  a.open(endpoint->protocol(), ec);
-  if (ec) return fail("open", ec);
-  if (endpoint->protocol() == tcp::v6() && hp->host.empty()) {
-    a.set_option(asio::ip::v6_only(false), ec);  // dual stack, as Go's ":port"
-  }
-  a.set_option(tcp::acceptor::reuse_address(true), ec);
-  a.bind(*endpoint, ec);
-  if (ec) return fail("bind", ec);
-  a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail("listen", ec);
-  const int bound = a.local_endpoint(ec).port();
-  if (ec) return fail("local_endpoint", ec);
-
-  acceptor = std::move(listener);
+  absl::StatusOr<std::shared_ptr<internal::Listener>> opened =
+      internal::Listener::open(options.endpoint, "HttpServer", options.max_connections);
+  if (!opened.ok()) return opened.status();
+  listener = *std::move(opened);
+  const int bound = listener->port();
   phase = Phase::kRunning;
   port.store(bound, std::memory_order_release);
   goroutines.add(1);
@@ -1214,8 +1113,7 @@ csp::Task<void> State::shutdown(csp::TimePoint deadline) {
     } else if (phase == Phase::kRunning) {
       phase = Phase::kStopping;
       first = true;
-      stop.close();
-      acceptor->abort();
+      listener->close();
       for (auto& [id, connection] : connections) {
         if (connection.idle) connection.socket->abort();
       }

@@ -57,7 +57,6 @@ inline constexpr std::chrono::milliseconds kDefaultHttpIdleTimeout{60000};
 inline constexpr std::size_t kDefaultMaxHeaderBytes = 64u << 10;         // 64 KiB
 inline constexpr std::size_t kDefaultMaxTrailerBytes = 16u << 10;        // 16 KiB
 inline constexpr std::size_t kDefaultMaxChunkExtensionBytes = 1u << 10;  // 1 KiB
-inline constexpr std::size_t kDefaultMaxConnections = 4096;
 // Upper bounds that validate() enforces. A trailer field is stored by Beast with a 16-bit
 // length, so trailers stay well below 64 KiB; the connection slots are preallocated.
 inline constexpr std::size_t kMaxTrailerBytesLimit = 60u << 10;
