@@ -1,4 +1,4 @@
-// Every official OTLP/JSON example (../shared/otlp/examples) decodes,
+// Every official OTLP/JSON example (otlp/testdata/examples) decodes,
 // re-encodes to JSON and to binary, and comes back equal.
 
 #include "otlp/testing/examples.h"
@@ -13,7 +13,7 @@
 namespace otlp {
 namespace {
 
-TEST(Examples, TheSharedFolderHasThem) {
+TEST(Examples, TheTestdataFolderHasThem) {
   std::vector<testing::Example> examples = testing::load_examples();
   ASSERT_GE(examples.size(), 4u) << "no examples in " << testing::examples_dir();
 }

@@ -1,5 +1,5 @@
 // Proves that our .proto files (otlp/proto/) are exactly OTLP v1.11.0: every row
-// of ../shared/otlp/schema-v1.11.0.tsv — fields, enum values, service methods —
+// of otlp/testdata/schema-v1.11.0.tsv — fields, enum values, service methods —
 // matches the compiled descriptor set, with nothing missing and nothing extra.
 // The other side of this agreement is the table itself; change both together.
 
@@ -47,7 +47,7 @@ std::string row(const std::vector<std::string>& cells) {
 
 std::set<std::string> rows_from_table() {
   std::set<std::string> rows;
-  std::istringstream in(read_file(std::string(OTLPD_SHARED_DIR) + "/otlp/schema-v1.11.0.tsv"));
+  std::istringstream in(read_file(std::string(OTLP_TESTDATA_DIR) + "/schema-v1.11.0.tsv"));
   std::string line;
   bool header = true;
   while (std::getline(in, line)) {

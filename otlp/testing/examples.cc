@@ -7,7 +7,7 @@
 
 namespace otlp::testing {
 
-std::string examples_dir() { return std::string(OTLPD_SHARED_DIR) + "/otlp/examples"; }
+std::string examples_dir() { return std::string(OTLP_TESTDATA_DIR) + "/examples"; }
 
 std::vector<Example> load_examples() {
   std::vector<Example> out;

@@ -1,5 +1,5 @@
-// The official OTLP/JSON examples in ../shared/otlp/examples, located through
-// the OTLPD_SHARED_DIR compile definition that CMake sets from the source tree.
+// The official OTLP/JSON examples in otlp/testdata/examples, located through
+// the OTLP_TESTDATA_DIR compile definition that CMake sets from the source tree.
 #pragma once
 
 #include <string>
