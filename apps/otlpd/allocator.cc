@@ -2,12 +2,12 @@
 // when it links jemalloc (apps/otlpd/CMakeLists.txt).
 //
 // jemalloc reads `malloc_conf` when it starts; the MALLOC_CONF environment variable still
-// overrides it. A background thread returns dirty pages one second after they were freed (and
-// skips the "muzzy" stage), so RSS falls back after a burst even while the collector is idle;
-// the memory limiter's check can also purge at once (components::give_back_free_memory).
+// overrides it. With both decay times at zero, pages of freed extents go back to the OS when
+// they are freed, so resident memory follows live memory: after a burst RSS falls at once, and
+// under steady overload it stays close to what the limiter accounts (measured in
+// docs/memory.md: a few percent slower bursts, far lower RSS than a 1 s decay).
 
 extern "C" {
-// NOLINTNEXTLINE: the name is jemalloc's.
-__attribute__((used)) const char* malloc_conf =
-    "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+// The name is jemalloc's: it looks this symbol up at start.
+__attribute__((used)) const char* malloc_conf = "dirty_decay_ms:0,muzzy_decay_ms:0";
 }

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -101,7 +102,7 @@ void MemoryLimiter::check() {
     if (drained || tightened_checks_ >= kMaxTightenedChecks) {
       tightened_ = false;
       admission.set_over_limit(false);
-      rearm_above_ = rss + spike_;
+      relaxed_floor_ = rss;
       host_.log(pipeline::LogLevel::kInfo, id_,
                 absl::StrCat("accepting data again: ",
                              drained ? "accounted memory below the soft limit"
@@ -109,7 +110,8 @@ void MemoryLimiter::check() {
                              " (accounted ", mib(used), " MiB, rss ", mib(rss), " MiB, soft limit ",
                              mib(soft_limit_), " MiB)"));
     }
-  } else if (rss > limit_ && rss > rearm_above_) {
+  } else if (rss > limit_ &&
+             (relaxed_floor_ == 0 || rss > relaxed_floor_ + spike_ / kRegrowthDivisor)) {
     tightened_ = true;
     tightened_checks_ = 0;
     admission.set_over_limit(true);
@@ -118,7 +120,11 @@ void MemoryLimiter::check() {
                            kMaxTightenedChecks, " checks (rss ", mib(rss), " MiB, limit ",
                            mib(limit_), " MiB, accounted ", mib(used), " MiB)"));
   }
-  if (rss <= limit_) rearm_above_ = 0;
+  if (rss <= limit_) {
+    relaxed_floor_ = 0;
+  } else if (!tightened_ && relaxed_floor_ > 0) {
+    relaxed_floor_ = std::min(relaxed_floor_, rss);
+  }
 }
 
 csp::Task<absl::Status> MemoryLimiter::start() {

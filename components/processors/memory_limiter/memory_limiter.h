@@ -15,8 +15,8 @@
 //  - if RSS is still above the hard limit, every new claim is refused ("tightened") until, at a
 //    later check, the accounted bytes are below the soft limit, or for at most
 //    kMaxTightenedChecks checks; then data flows again even if RSS stays high (an allocator may
-//    keep freed pages). It tightens again only once RSS has grown by the spike allowance past
-//    where it was when it relaxed, or after RSS has been below the hard limit.
+//    keep freed pages). It tightens again only once RSS has grown by a quarter of the spike
+//    allowance past its lowest level since it relaxed, or after RSS has been below the limit.
 // Each transition is logged once. In the pipeline it refuses batches while tightened, for data
 // that did not come through a receiver.
 
@@ -64,6 +64,10 @@ class MemoryLimiter final : public pipeline::Processor {
  public:
   // Checks while tightened after which data flows again whatever RSS says.
   static constexpr int kMaxTightenedChecks = 5;
+  // After relaxing with RSS still above the limit, new growth of spike_allowance / this much
+  // above RSS's lowest level since then tightens again (freed pages an allocator keeps do not
+  // grow RSS; new data does).
+  static constexpr int kRegrowthDivisor = 4;
 
   MemoryLimiter(std::string id, MemoryLimiterConfig config,
                 std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
@@ -91,7 +95,10 @@ class MemoryLimiter final : public pipeline::Processor {
   // check() returned.
   bool tightened_ = false;
   int tightened_checks_ = 0;
-  std::int64_t rearm_above_ = 0;  // RSS must pass this (and the limit) to tighten again
+  // After relaxing: the lowest RSS seen since (0 = not relaxed above the limit). RSS must grow
+  // past it by kRegrowthFraction of the spike allowance (and be above the limit) to tighten
+  // again.
+  std::int64_t relaxed_floor_ = 0;
   csp::Task<void> run();
   csp::Context stop_ctx_;
   csp::CancelFunc stop_;
