@@ -51,7 +51,7 @@ TEST(OtlpReceiver, KeepsTheServersClaimUntilAnsweredWithoutCountingTheBodyAgain)
   transport::ExportResult result = f.handle(std::move(request));
   EXPECT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(f.probe->claimed_during_consume.load(), 5000);  // the server's claim, once
-  EXPECT_EQ(f.host.admission().claimed(), 0);                // given back once answered
+  EXPECT_EQ(f.host.admission().claimed(), 0);               // given back once answered
 }
 
 TEST(OtlpReceiver, ClaimsTheBodyWhenTheServerTookNoClaim) {
