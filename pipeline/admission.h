@@ -74,6 +74,17 @@ class Admission {
   void set_over_limit(bool over) { over_limit_.store(over, std::memory_order_relaxed); }
   bool over_limit() const { return over_limit_.load(std::memory_order_relaxed); }
 
+  // Several pipelines may each have a memory limiter; one of them (the first to ask) runs the
+  // resident-memory check, so that transitions are decided and logged once.
+  bool take_rss_check(const void* owner) {
+    const void* expected = nullptr;
+    return rss_checker_.compare_exchange_strong(expected, owner);
+  }
+  void give_up_rss_check(const void* owner) {
+    const void* expected = owner;
+    rss_checker_.compare_exchange_strong(expected, nullptr);
+  }
+
  private:
   struct Claim {
     Claim(Admission* owner, std::int64_t bytes) : owner_(owner), bytes_(bytes) {}
@@ -90,6 +101,7 @@ class Admission {
   std::atomic<std::int64_t> soft_limit_{0};
   std::atomic<std::int64_t> refused_{0};
   std::atomic<bool> over_limit_{false};
+  std::atomic<const void*> rss_checker_{nullptr};
 };
 
 }  // namespace pipeline

@@ -66,6 +66,17 @@ TEST(Admission, OverLimitRefusesEverythingUntilCleared) {
   EXPECT_NE(a.claim(1), nullptr);
 }
 
+TEST(Admission, OneOwnerOfTheRssCheckAtATime) {
+  Admission a;
+  int first = 0, second = 0;
+  EXPECT_TRUE(a.take_rss_check(&first));
+  EXPECT_FALSE(a.take_rss_check(&second));
+  a.give_up_rss_check(&second);  // not the owner: no effect
+  EXPECT_FALSE(a.take_rss_check(&second));
+  a.give_up_rss_check(&first);
+  EXPECT_TRUE(a.take_rss_check(&second));
+}
+
 TEST(Admission, ConcurrentClaimsAndReleasesSumToZero) {
   Admission a;
   a.configure(/*spike_limit=*/2'000, /*soft_limit=*/3'000);

@@ -129,6 +129,9 @@ void MemoryLimiter::check() {
 
 csp::Task<absl::Status> MemoryLimiter::start() {
   host_.admission().configure(spike_, soft_limit_);
+  // With a limiter in several pipelines, the first runs the check for all of them.
+  if (!host_.admission().take_rss_check(this)) co_return absl::OkStatus();
+  checking_ = true;
   check();
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
   running_.add(1);
@@ -156,9 +159,12 @@ csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch
 }
 
 csp::Task<void> MemoryLimiter::shutdown(csp::Context) {
-  stop_();  // a default CancelFunc (never started) does nothing
+  if (!checking_) co_return;
+  stop_();
   co_await running_.wait();
   host_.admission().set_over_limit(false);
+  host_.admission().give_up_rss_check(this);
+  checking_ = false;
   tightened_ = false;
 }
 

@@ -17,8 +17,9 @@
 //    kMaxTightenedChecks checks; then data flows again even if RSS stays high (an allocator may
 //    keep freed pages). It tightens again only once RSS has grown by a quarter of the spike
 //    allowance past its lowest level since it relaxed, or after RSS has been below the limit.
-// Each transition is logged once. In the pipeline it refuses batches while tightened, for data
-// that did not come through a receiver.
+// Each transition is logged once: with a limiter in several pipelines, only the first one
+// started runs the check (its config's limits are the ones in force). In the pipeline it refuses
+// batches while tightened, for data that did not come through a receiver.
 
 #include <cstdint>
 #include <functional>
@@ -93,6 +94,7 @@ class MemoryLimiter final : public pipeline::Processor {
   std::int64_t soft_limit_ = 0;
   // check() runs on the timer's goroutine only; these are read elsewhere only by tests after
   // check() returned.
+  bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
   bool tightened_ = false;
   int tightened_checks_ = 0;
   // After relaxing: the lowest RSS seen since (0 = not relaxed above the limit). RSS must grow

@@ -139,5 +139,23 @@ TEST(MemoryLimiter, RefusesBatchesOnlyWhileTightened) {
   EXPECT_TRUE(csp::block_on(f.limiter->consume(ctx, std::move(b3))).ok());
 }
 
+TEST(MemoryLimiter, OnlyTheFirstLimiterStartedRunsTheCheck) {
+  Fixture f;          // started: its limiter runs the check
+  f.rss = 90 * kMiB;  // above the soft limit: each check asks the allocator to give back
+  std::atomic<int> second_give_backs{0};
+  MemoryLimiterConfig c;
+  c.check_interval = std::chrono::hours(1);
+  c.limit_mib = 100;
+  MemoryLimiter second("memory_limiter/2", c, f.sink, f.host,
+                       MemoryProbe{[&] { return f.rss.load(); }, [&] { ++second_give_backs; }});
+  ASSERT_TRUE(csp::block_on(second.start()).ok());
+  EXPECT_EQ(second_give_backs.load(), 0);  // no first check of its own
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 5s);
+  csp::block_on(second.shutdown(ctx));
+  cancel();
+  // The first one still owns the check; after it shuts down, another limiter may take it.
+  EXPECT_FALSE(f.admission().take_rss_check(&second));
+}
+
 }  // namespace
 }  // namespace components
