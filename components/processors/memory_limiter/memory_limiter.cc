@@ -89,9 +89,13 @@ MemoryLimiter::MemoryLimiter(std::string id, MemoryLimiterConfig config,
 void MemoryLimiter::check() {
   pipeline::Admission& admission = host_.admission();
   std::int64_t rss = probe_.resident_bytes();
-  if (rss > soft_limit_) {
-    // Freed memory the allocator kept counts in RSS; hand it back before judging.
+  ++checks_since_give_back_;
+  // Freed memory the allocator kept counts in RSS; hand it back before judging. Above the soft
+  // limit every few checks (malloc_trim walks every arena under its lock), above the hard
+  // limit at every check.
+  if (rss > limit_ || (rss > soft_limit_ && checks_since_give_back_ >= kGiveBackEveryChecks)) {
     probe_.give_back();
+    checks_since_give_back_ = 0;
     rss = probe_.resident_bytes();
   }
   const std::int64_t used = admission.used();

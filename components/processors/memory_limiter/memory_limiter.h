@@ -11,7 +11,8 @@
 //
 // Resident memory is a second signal that can only tighten the decision, and only for a bounded
 // time. Every check_interval the limiter reads RSS:
-//  - above the soft limit it first asks the allocator to give free pages back (give_back);
+//  - above the soft limit it first asks the allocator to give free pages back (give_back; every
+//    kGiveBackEveryChecks checks, or at every check above the hard limit);
 //  - if RSS is still above the hard limit, every new claim is refused ("tightened") until, at a
 //    later check, the accounted bytes are below the soft limit, or for at most
 //    kMaxTightenedChecks checks; then data flows again even if RSS stays high (an allocator may
@@ -69,6 +70,9 @@ class MemoryLimiter final : public pipeline::Processor {
   // above RSS's lowest level since then tightens again (freed pages an allocator keeps do not
   // grow RSS; new data does).
   static constexpr int kRegrowthDivisor = 4;
+  // Between soft and hard limit, the allocator is asked to give memory back every this many
+  // checks (above the hard limit: at every check).
+  static constexpr int kGiveBackEveryChecks = 5;
 
   MemoryLimiter(std::string id, MemoryLimiterConfig config,
                 std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
@@ -94,6 +98,7 @@ class MemoryLimiter final : public pipeline::Processor {
   std::int64_t soft_limit_ = 0;
   // check() runs on the timer's goroutine only; these are read elsewhere only by tests after
   // check() returned.
+  int checks_since_give_back_ = kGiveBackEveryChecks;
   bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
   bool tightened_ = false;
   int tightened_checks_ = 0;

@@ -111,6 +111,10 @@ TEST(MemoryLimiter, RssBelowTheLimitNeverTightensAndDropsTheRearmLevel) {
   f.limiter->check();
   EXPECT_FALSE(f.limiter->tightened());
   EXPECT_EQ(f.give_backs.load(), 1);
+  for (int i = 1; i < MemoryLimiter::kGiveBackEveryChecks; ++i) f.limiter->check();
+  EXPECT_EQ(f.give_backs.load(), 1);  // not at every check: it may be costly
+  f.limiter->check();
+  EXPECT_EQ(f.give_backs.load(), 2);
   f.rss = 150 * kMiB;
   f.limiter->check();
   EXPECT_TRUE(f.limiter->tightened());
