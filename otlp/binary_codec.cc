@@ -7,7 +7,9 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <array>
 #include <climits>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "otlp/errors.h"
@@ -66,6 +68,46 @@ ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth
   return ProbeResult::kOk;
 }
 
+// Checks the length of every id (trace, span, parent span and profile ids: 16 or 8 bytes, or
+// empty) in `bytes`, a message of type `info` the parser accepted. Only sub-messages that can
+// hold an id are entered. On a bad id returns false with `path` (JSON names, as the JSON codec
+// writes them, e.g. "scopeSpans[1].spans[3].traceId") and `what`.
+bool ids_valid(std::string_view bytes, const MessageInfo& info, std::string& path,
+               std::string& what) {
+  constexpr std::size_t kCounted = 64;  // OTLP messages have fewer fields
+  std::array<uint32_t, kCounted> seen{};
+  WireReader reader(bytes);
+  while (!reader.done()) {
+    uint32_t number = 0;
+    WireType type = WireType::kVarint;
+    if (!reader.read_tag(number, type)) return true;  // the parser accepted it: cannot happen
+    const internal::FieldInfo* field = info.find_by_number(number);
+    const bool wanted =
+        field != nullptr && type == WireType::kLen &&
+        (field->hex_id || (field->message != nullptr && field->message->reaches_id));
+    if (!wanted) {
+      if (!reader.skip(number, type)) return true;
+      continue;
+    }
+    std::string_view payload;
+    if (!reader.read_len(payload)) return true;
+    const auto slot = static_cast<std::size_t>(field - info.fields.data());
+    const uint32_t index = slot < kCounted ? seen[slot]++ : 0;
+    std::string inner;
+    if (field->hex_id) {
+      if (payload.empty() || payload.size() == static_cast<std::size_t>(field->id_bytes)) continue;
+      what = absl::StrCat("must be ", field->id_bytes, " bytes, got ", payload.size());
+    } else if (ids_valid(payload, *field->message, inner, what)) {
+      continue;
+    }
+    path = field->json_name;
+    if (field->repeated) absl::StrAppend(&path, "[", index, "]");
+    if (!inner.empty()) absl::StrAppend(&path, ".", inner);
+    return false;
+  }
+  return true;
+}
+
 int recursion_limit_for(int max_any_value_depth) {
   return kStructuralDepth + kMessagesPerAnyValueLevel * max_any_value_depth;
 }
@@ -105,6 +147,11 @@ absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& ou
   if (!out.MergePartialFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
     return make_error(ErrorKind::kMalformed,
                       absl::StrCat("invalid protobuf for ", out.GetDescriptor()->full_name()));
+  }
+  const MessageInfo& info = internal::message_info(out.GetDescriptor());
+  std::string path, what;
+  if (info.reaches_id && !ids_valid(bytes, info, path, what)) {
+    return make_error(ErrorKind::kMalformed, absl::StrCat(path, ": ", what));
   }
   return absl::OkStatus();
 }

@@ -160,5 +160,101 @@ TEST(BinaryCodec, UnknownFieldsSurviveARoundTrip) {
   EXPECT_EQ(*encode_binary(out), bytes);
 }
 
+// ---- id lengths --------------------------------------------------------------------
+
+absl::Status decode_bytes_of(const google::protobuf::Message& m, google::protobuf::Message& out) {
+  return decode_binary(m.SerializeAsString(), out);
+}
+
+TEST(BinaryCodec, SpanIdsOfTheWrongLengthNameTheirPath) {
+  TracesRequest request;
+  auto* rs = request.add_resource_spans();
+  rs->add_scope_spans();
+  auto* ss = rs->add_scope_spans();
+  for (int i = 0; i < 4; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(16, '\x01'));
+    span->set_span_id(std::string(8, '\x02'));
+  }
+  TracesRequest out;
+  ASSERT_TRUE(decode_bytes_of(request, out).ok());
+  ss->mutable_spans(3)->set_trace_id("12345");
+  absl::Status status = decode_bytes_of(request, out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error_kind(status), ErrorKind::kMalformed);
+  EXPECT_EQ(status.message(),
+            "resourceSpans[0].scopeSpans[1].spans[3].traceId: must be 16 bytes, got 5");
+
+  ss->mutable_spans(3)->set_trace_id(std::string(16, '\x01'));
+  ss->mutable_spans(2)->set_parent_span_id(std::string(9, '\x03'));
+  EXPECT_EQ(decode_bytes_of(request, out).message(),
+            "resourceSpans[0].scopeSpans[1].spans[2].parentSpanId: must be 8 bytes, got 9");
+
+  ss->mutable_spans(2)->clear_parent_span_id();
+  ss->mutable_spans(1)->set_span_id(std::string(16, '\x02'));
+  EXPECT_EQ(decode_bytes_of(request, out).message(),
+            "resourceSpans[0].scopeSpans[1].spans[1].spanId: must be 8 bytes, got 16");
+
+  ss->mutable_spans(1)->set_span_id(std::string(8, '\x02'));
+  auto* link = ss->mutable_spans(0)->add_links();
+  link->set_trace_id(std::string(16, '\x04'));
+  link->set_span_id(std::string(8, '\x05'));
+  ASSERT_TRUE(decode_bytes_of(request, out).ok());
+  ss->mutable_spans(0)->add_links()->set_trace_id(std::string(17, '\x04'));
+  EXPECT_EQ(decode_bytes_of(request, out).message(),
+            "resourceSpans[0].scopeSpans[1].spans[0].links[1].traceId: must be 16 bytes, got 17");
+}
+
+TEST(BinaryCodec, EmptyIdsAreAbsentAndValid) {
+  TracesRequest request;
+  auto* span = request.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_name("no ids");
+  span->add_links();
+  TracesRequest out;
+  EXPECT_TRUE(decode_bytes_of(request, out).ok());
+}
+
+TEST(BinaryCodec, LogAndExemplarAndProfileIdsAreChecked) {
+  LogsRequest logs;
+  auto* record = logs.add_resource_logs()->add_scope_logs()->add_log_records();
+  record->set_trace_id(std::string(16, '\x01'));
+  record->set_span_id(std::string(7, '\x01'));
+  LogsRequest logs_out;
+  EXPECT_EQ(decode_bytes_of(logs, logs_out).message(),
+            "resourceLogs[0].scopeLogs[0].logRecords[0].spanId: must be 8 bytes, got 7");
+
+  MetricsRequest metrics;
+  auto* metric = metrics.add_resource_metrics()->add_scope_metrics()->add_metrics();
+  auto* point = metric->mutable_sum()->add_data_points();
+  point->add_exemplars()->set_trace_id(std::string(16, '\x01'));
+  point->add_exemplars()->set_trace_id(std::string(1, '\x01'));
+  MetricsRequest metrics_out;
+  EXPECT_EQ(decode_bytes_of(metrics, metrics_out).message(),
+            "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].exemplars[1].traceId: "
+            "must be 16 bytes, got 1");
+
+  ProfilesRequest profiles;
+  profiles.mutable_dictionary()->add_link_table();  // the empty link: valid
+  profiles.mutable_dictionary()->add_link_table()->set_span_id(std::string(4, '\x01'));
+  ProfilesRequest profiles_out;
+  EXPECT_EQ(decode_bytes_of(profiles, profiles_out).message(),
+            "dictionary.linkTable[1].spanId: must be 8 bytes, got 4");
+  profiles.mutable_dictionary()->mutable_link_table(1)->set_span_id(std::string(8, '\x01'));
+  profiles.add_resource_profiles()->add_scope_profiles()->add_profiles()->set_profile_id("x");
+  EXPECT_EQ(decode_bytes_of(profiles, profiles_out).message(),
+            "resourceProfiles[0].scopeProfiles[0].profiles[0].profileId: must be 16 bytes, got 1");
+}
+
+TEST(BinaryCodec, RandomRequestsHaveValidIds) {
+  for (Signal signal : kAllSignals) {
+    for (uint64_t seed = 1; seed <= 50; ++seed) {
+      auto original = testing::random_request(signal, seed);
+      auto decoded = new_request(signal);
+      absl::Status status = decode_binary(original->SerializeAsString(), *decoded);
+      EXPECT_TRUE(status.ok()) << signal_name(signal) << " " << seed << ": " << status;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace otlp

@@ -150,6 +150,9 @@ class JsonDecoder {
           bytes.assign(text);
         } else if (field.hex_id) {
           if (!internal::decode_hex(text, bytes)) return fail("invalid hex id");
+          if (!bytes.empty() && bytes.size() != static_cast<std::size_t>(field.id_bytes)) {
+            return fail(absl::StrCat("must be ", field.id_bytes, " bytes, got ", bytes.size()));
+          }
         } else if (!internal::decode_base64(text, bytes)) {
           return fail("invalid base64");
         }

@@ -139,6 +139,35 @@ TEST(JsonCodec, BadIdNamesItsPath) {
   EXPECT_EQ(error_kind(decode_error(span_json("\"spanId\":12"))), ErrorKind::kMalformed);
 }
 
+TEST(JsonCodec, IdsOfTheWrongLengthNameTheirPath) {
+  std::string json =
+      "{\"resourceSpans\":[{\"scopeSpans\":[{},{\"spans\":[{},{},{},{\"traceId\":\"0102030405\"}]}]"
+      "}]}";
+  absl::Status status = decode_error(json);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error_kind(status), ErrorKind::kMalformed);
+  EXPECT_EQ(status.message(),
+            "resourceSpans[0].scopeSpans[1].spans[3].traceId: must be 16 bytes, got 5");
+  EXPECT_EQ(decode_error(span_json("\"spanId\":\"0102030405060708090a\"")).message(),
+            "resourceSpans[0].scopeSpans[0].spans[0].spanId: must be 8 bytes, got 10");
+  EXPECT_EQ(decode_error(span_json("\"parentSpanId\":\"01020304\"")).message(),
+            "resourceSpans[0].scopeSpans[0].spans[0].parentSpanId: must be 8 bytes, got 4");
+  EXPECT_EQ(decode_error(span_json("\"links\":[{\"traceId\":\"00\"}]")).message(),
+            "resourceSpans[0].scopeSpans[0].spans[0].links[0].traceId: must be 16 bytes, got 1");
+  // Empty ids are absent ids; exact lengths pass.
+  decoded<TracesRequest>(span_json("\"traceId\":\"\",\"spanId\":\"\""));
+  decoded<TracesRequest>(span_json(
+      "\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\""));
+
+  LogsRequest logs;
+  absl::Status log_status = decode_json(
+      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":"
+      "\"5b8efff798038103d269b633813fc60c00\"}]}]}]}",
+      logs);
+  EXPECT_EQ(log_status.message(),
+            "resourceLogs[0].scopeLogs[0].logRecords[0].traceId: must be 16 bytes, got 17");
+}
+
 // ---- enums -------------------------------------------------------------------------
 
 TEST(JsonCodec, EnumsAreIntegersOutNamesOrIntegersIn) {

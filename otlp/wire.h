@@ -38,6 +38,14 @@ namespace otlp {
 
 absl::StatusOr<uint64_t> wire_count_items(Signal signal, std::string_view request);
 
+// The heap an Arena decode of `body` (an Export*ServiceRequest of `signal`) will take, estimated
+// in one pass over the wire bytes guided by the schema: per sub-message its generated class's
+// size, per string its length plus overhead, per repeated element a pointer and growth slack.
+// Never less than body.size(); O(body.size()), allocates nothing, never fails: malformed framing
+// charges the rest of the body at its size. Servers reserve this much memory before decoding
+// (a request of many empty messages decodes to ~40x its bytes).
+int64_t estimate_decoded_bytes(Signal signal, std::string_view body);
+
 absl::StatusOr<std::vector<std::string>> wire_split(Signal signal, std::string_view request,
                                                     uint64_t max_items);
 

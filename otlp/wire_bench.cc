@@ -34,6 +34,14 @@ void BM_DecodeThenCount(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeThenCount);
 
+// What a server pays to reserve a decode's memory before decoding (compare BM_DecodeThenCount).
+void BM_EstimateDecodedBytes(benchmark::State& state) {
+  const auto& in = testing::bench_inputs();
+  for (auto _ : state) benchmark::DoNotOptimize(estimate_decoded_bytes(Signal::kTraces, in.binary));
+  report(state, in.binary.size(), in.spans);
+}
+BENCHMARK(BM_EstimateDecodedBytes);
+
 // 10 resources × 10 spans cut into requests of at most 20 spans.
 void BM_WireSplit(benchmark::State& state) {
   const auto& in = testing::bench_inputs();

@@ -166,5 +166,105 @@ TEST(Wire, EmptyRequestHasNoItems) {
   EXPECT_EQ(parts->size(), 1u);
 }
 
+// ---- estimate_decoded_bytes ----------------------------------------------------------
+
+namespace pb = google::protobuf;
+
+// Heap bytes of strings that live outside the arena (their buffers, past the small-string
+// size): an Arena decode allocates them with malloc.
+int64_t string_heap_bytes(const pb::Message& m) {
+  int64_t total = 0;
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  const auto heap = [](const std::string& s) {
+    return s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+  };
+  for (const pb::FieldDescriptor* f : fields) {
+    if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          total += string_heap_bytes(r->GetRepeatedMessage(m, f, i));
+        }
+      } else {
+        total += string_heap_bytes(r->GetMessage(m, f));
+      }
+    } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          total += heap(r->GetRepeatedStringReference(m, f, i, nullptr));
+        }
+      } else {
+        std::string scratch;
+        total += heap(r->GetStringReference(m, f, &scratch));
+      }
+    }
+  }
+  return total;
+}
+
+// What an Arena decode of `bytes` really takes: the arena's blocks in use plus string buffers.
+int64_t decoded_heap_bytes(Signal signal, std::string_view bytes) {
+  pb::Arena arena;
+  pb::Message* m = new_request(signal, &arena);
+  EXPECT_TRUE(decode_binary(bytes, *m).ok());
+  return static_cast<int64_t>(arena.SpaceUsed()) + string_heap_bytes(*m);
+}
+
+TEST(EstimateDecodedBytes, WithinOneToThreeTimesTheRealDecodeOfRealisticRequests) {
+  for (Signal signal : kAllSignals) {
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+      testing::RandomShape shape = shape_for(seed);
+      shape.resources += 2;
+      shape.scopes_per_resource += 1;
+      shape.items_per_scope += 5;
+      std::string bytes = testing::random_request(signal, seed, shape)->SerializeAsString();
+      const int64_t estimate = estimate_decoded_bytes(signal, bytes);
+      const int64_t actual = decoded_heap_bytes(signal, bytes);
+      EXPECT_GE(estimate, static_cast<int64_t>(bytes.size()));
+      EXPECT_GE(estimate, actual) << signal_name(signal) << " seed " << seed;
+      EXPECT_LE(estimate, 3 * actual) << signal_name(signal) << " seed " << seed;
+    }
+  }
+}
+
+TEST(EstimateDecodedBytes, ManyEmptyScopeSpansShowTheBlowUp) {
+  // The pathological request of the issue: empty ScopeSpans, two wire bytes each.
+  TracesRequest request;
+  auto* rs = request.add_resource_spans();
+  for (int i = 0; i < 200'000; ++i) rs->add_scope_spans();
+  std::string bytes = request.SerializeAsString();
+  const int64_t estimate = estimate_decoded_bytes(Signal::kTraces, bytes);
+  const int64_t actual = decoded_heap_bytes(Signal::kTraces, bytes);
+  EXPECT_GE(estimate, 30 * static_cast<int64_t>(bytes.size()));
+  EXPECT_GE(estimate, actual);
+  EXPECT_LE(estimate, 3 * actual);
+}
+
+TEST(EstimateDecodedBytes, NeverBelowTheBodyAndToleratesAnyInput) {
+  EXPECT_GT(estimate_decoded_bytes(Signal::kLogs, ""), 0);  // the request object itself
+  std::string bytes = testing::random_metrics(3).SerializeAsString();
+  for (std::size_t cut = 0; cut <= bytes.size(); cut += 7) {
+    std::string_view part = std::string_view(bytes).substr(0, cut);
+    EXPECT_GE(estimate_decoded_bytes(Signal::kMetrics, part), static_cast<int64_t>(cut));
+  }
+  std::string junk(4096, '\xff');
+  EXPECT_GE(estimate_decoded_bytes(Signal::kTraces, junk), 4096);
+  // Deep nesting is walked with a bounded stack: 20000 nested AnyValue arrays in a log body.
+  std::string any;  // AnyValue.array_value (5) -> ArrayValue.values (1) -> AnyValue ...
+  for (int i = 0; i < 20'000; ++i) {
+    std::string array;
+    internal::append_len_field(array, 1, any);
+    any.clear();
+    internal::append_len_field(any, 5, array);
+  }
+  std::string record, scope, resource, request;
+  internal::append_len_field(record, 5, any);  // LogRecord.body
+  internal::append_len_field(scope, 2, record);
+  internal::append_len_field(resource, 2, scope);
+  internal::append_len_field(request, 1, resource);
+  EXPECT_GE(estimate_decoded_bytes(Signal::kLogs, request), static_cast<int64_t>(request.size()));
+}
+
 }  // namespace
 }  // namespace otlp

@@ -1,89 +1,107 @@
 #pragma once
-// Admission control at the receivers: a request is let in only if the process is not over its
-// memory limit and the bytes it adds fit the budget. Decided before decoding, so an overloaded
-// collector refuses work cheaply instead of growing.
+// Admission control: the collector's memory budget, in bytes the process knows it holds.
 //
 // Two kinds of bytes are counted:
-//  - in flight: requests received and not yet answered (a Ticket, released when the receiver
-//    has answered its client);
+//  - claimed: bytes a server is about to buffer, inflate or decode for a request, and the
+//    request while the pipelines handle it. A claim (claim()) is a shared pointer; the bytes
+//    count while any copy of it lives and are given back when the last copy is dropped. The
+//    receivers hand claim() to their servers as the transport::MemoryReserver, so a request is
+//    refused before its bytes are read, inflated or decoded.
 //  - held: data accepted and still buffered inside the collector (batch processors, exporter
 //    queues and their retries), added with hold() and returned with release().
-// A request is refused when (in flight + held + its size) would pass the soft limit, or when
-// in-flight bytes alone would pass the spike allowance, or when the memory limiter's periodic
-// check found the process above its soft limit. The limits come from the memory_limiter
-// processor's config; without one, everything is let in (channels and queues still bound the
-// number of batches).
+// A claim is refused when (claimed + held + its size) would pass the soft limit, when claimed
+// bytes alone would pass the spike allowance (a single claim may exceed the allowance as long as
+// it fits the soft limit), or while the memory limiter's resident-memory check has tightened
+// the budget (set_over_limit; bounded in time, see memory_limiter.h). The limits come from the
+// memory_limiter processor's config; without one, every claim is granted (channels and queues
+// still bound the number of batches).
 //
-// Thread-safety: all methods are safe from any thread.
+// Decisions depend only on these counters, which fall as data drains: nothing here latches.
+//
+// Thread-safety: all methods are safe from any thread; claims may be dropped on any thread.
+// The Admission must outlive every claim it granted.
 
 #include <atomic>
 #include <cstdint>
-#include <optional>
-#include <utility>
+#include <memory>
 
 namespace pipeline {
 
 class Admission {
  public:
-  class Ticket {
-   public:
-    Ticket() = default;
-    Ticket(Admission* a, std::int64_t bytes) : owner_(a), bytes_(bytes) {}
-    Ticket(Ticket&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), bytes_(o.bytes_) {}
-    Ticket& operator=(Ticket&& o) noexcept {
-      release();
-      owner_ = std::exchange(o.owner_, nullptr);
-      bytes_ = o.bytes_;
-      return *this;
-    }
-    ~Ticket() { release(); }
-
-   private:
-    void release() {
-      if (owner_ != nullptr) owner_->in_flight_.fetch_sub(bytes_, std::memory_order_relaxed);
-      owner_ = nullptr;
-    }
-    Admission* owner_ = nullptr;
-    std::int64_t bytes_ = 0;
-  };
-
-  // Sets the limits (memory_limiter): bytes of requests being handled at once, and bytes in
-  // flight plus held. 0 = no limit.
-  void configure(std::int64_t in_flight_limit, std::int64_t soft_limit) {
-    in_flight_limit_.store(in_flight_limit, std::memory_order_relaxed);
+  // Sets the limits (memory_limiter): claimed bytes at once (spike allowance), and claimed plus
+  // held bytes (soft limit). 0 = no limit.
+  void configure(std::int64_t spike_limit, std::int64_t soft_limit) {
+    spike_limit_.store(spike_limit, std::memory_order_relaxed);
     soft_limit_.store(soft_limit, std::memory_order_relaxed);
   }
+  std::int64_t soft_limit() const { return soft_limit_.load(std::memory_order_relaxed); }
+
+  // A claim on `bytes` (>= 0) of the budget, or nullptr if it must be refused. Never blocks.
+  std::shared_ptr<void> claim(std::int64_t bytes) {
+    if (bytes < 0) bytes = 0;
+    if (over_limit_.load(std::memory_order_relaxed)) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    const std::int64_t spike = spike_limit_.load(std::memory_order_relaxed);
+    const std::int64_t soft = soft_limit_.load(std::memory_order_relaxed);
+    // Add first, then check: two racing claims cannot both slip under a limit.
+    const std::int64_t now = claimed_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    const bool over_spike = spike > 0 && now > spike && now != bytes;
+    const bool over_soft = soft > 0 && now + held_.load(std::memory_order_relaxed) > soft;
+    if (over_spike || over_soft) {
+      claimed_.fetch_sub(bytes, std::memory_order_relaxed);
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    return std::make_shared<Claim>(this, bytes);
+  }
+
   // Data accepted and buffered (see above).
   void hold(std::int64_t bytes) { held_.fetch_add(bytes, std::memory_order_relaxed); }
   void release(std::int64_t bytes) { held_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  std::int64_t claimed() const { return claimed_.load(std::memory_order_relaxed); }
   std::int64_t held() const { return held_.load(std::memory_order_relaxed); }
-  // The memory limiter's periodic check says whether the process is over its soft limit.
+  // What the process knows it holds: claimed + held.
+  std::int64_t used() const { return claimed() + held(); }
+  // Claims refused so far (for logs and tests).
+  std::int64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+  // The memory limiter's resident-memory check tightens (true) or relaxes (false) the budget:
+  // while tightened every claim is refused. The limiter bounds how long this stays true.
   void set_over_limit(bool over) { over_limit_.store(over, std::memory_order_relaxed); }
   bool over_limit() const { return over_limit_.load(std::memory_order_relaxed); }
 
-  // A ticket for `bytes`, or nothing if the request must be refused.
-  std::optional<Ticket> admit(std::int64_t bytes) {
-    if (over_limit_.load(std::memory_order_relaxed)) return std::nullopt;
-    const std::int64_t limit = in_flight_limit_.load(std::memory_order_relaxed);
-    const std::int64_t soft = soft_limit_.load(std::memory_order_relaxed);
-    const std::int64_t now = in_flight_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    const bool over_spike = limit > 0 && now > limit && now != bytes;  // one alone may pass
-    const bool over_soft = soft > 0 && now + held_.load(std::memory_order_relaxed) > soft;
-    if (over_spike || over_soft) {
-      in_flight_.fetch_sub(bytes, std::memory_order_relaxed);
-      return std::nullopt;
-    }
-    return Ticket(this, bytes);
+  // Several pipelines may each have a memory limiter; one of them (the first to ask) runs the
+  // resident-memory check, so that transitions are decided and logged once.
+  bool take_rss_check(const void* owner) {
+    const void* expected = nullptr;
+    return rss_checker_.compare_exchange_strong(expected, owner);
+  }
+  void give_up_rss_check(const void* owner) {
+    const void* expected = owner;
+    rss_checker_.compare_exchange_strong(expected, nullptr);
   }
 
-  std::int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
-
  private:
-  std::atomic<std::int64_t> in_flight_{0};
-  std::atomic<std::int64_t> in_flight_limit_{0};
-  std::atomic<std::int64_t> soft_limit_{0};
+  struct Claim {
+    Claim(Admission* owner, std::int64_t bytes) : owner_(owner), bytes_(bytes) {}
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+    ~Claim() { owner_->claimed_.fetch_sub(bytes_, std::memory_order_relaxed); }
+    Admission* owner_;
+    std::int64_t bytes_;
+  };
+
+  std::atomic<std::int64_t> claimed_{0};
   std::atomic<std::int64_t> held_{0};
+  std::atomic<std::int64_t> spike_limit_{0};
+  std::atomic<std::int64_t> soft_limit_{0};
+  std::atomic<std::int64_t> refused_{0};
   std::atomic<bool> over_limit_{false};
+  std::atomic<const void*> rss_checker_{nullptr};
 };
 
 }  // namespace pipeline

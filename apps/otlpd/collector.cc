@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "apps/otlpd/limits.h"
 #include "components/connectors/forward/factory.h"
 #include "components/exporters/debug/factory.h"
 #include "components/exporters/file/factory.h"
@@ -14,6 +15,8 @@
 #include "components/processors/memory_limiter/factory.h"
 #include "components/receivers/otlp/factory.h"
 #include "csp/scheduler.h"
+#include "csp/timer.h"
+#include "otlp/log_throttle.h"
 #include "pipeline/config/config.h"
 #include "pipeline/config/duration.h"
 #include "pipeline/service.h"
@@ -176,10 +179,22 @@ int run_collector(const CollectorOptions& options) {
     std::cerr << "otlpd: --shutdown-timeout: " << grace.status().message() << "\n";
     return 2;
   }
+  // libprotobuf logs a line per bad message (e.g. invalid UTF-8): count those instead, and
+  // write the counts once a minute.
+  otlp::install_protobuf_log_handler();
   pipeline::Factories factories = make_factories();
   std::unique_ptr<pipeline::Host> host;
   std::unique_ptr<pipeline::Service> service = build(options, factories, &host);
   if (!service) return 1;
+  const csp::TimerHandle flush_bad_input_counts = csp::after_func(
+      otlp::LogThrottle::kDefaultPeriod,
+      [](csp::TimePoint) { otlp::LogThrottle::global().flush(); },
+      otlp::LogThrottle::kDefaultPeriod);
+  if (absl::StatusOr<rlim_t> files = raise_open_files_limit(); files.ok()) {
+    host->log(pipeline::LogLevel::kInfo, "otlpd", "open files limit: " + std::to_string(*files));
+  } else {
+    host->log(pipeline::LogLevel::kWarn, "otlpd", std::string(files.status().message()));
+  }
 
   std::cerr << "otlpd " << OTLPD_VERSION << " starting on "
             << csp::default_scheduler().worker_count() << " workers; pipelines:\n";
@@ -203,6 +218,7 @@ int run_collector(const CollectorOptions& options) {
       pipeline::LogLevel::kInfo, "otlpd",
       std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", draining pipelines");
   csp::block_on(service->shutdown(std::chrono::duration_cast<csp::Duration>(*grace)));
+  flush_bad_input_counts.cancel();
   host->log(pipeline::LogLevel::kInfo, "otlpd", "stopped");
   std::fflush(stdout);
   return 0;

@@ -1,5 +1,7 @@
 #include "otlp/internal/message_index.h"
 
+#include <google/protobuf/message.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@ namespace pb = google::protobuf;
 
 constexpr std::string_view kAnyValueName = "opentelemetry.proto.common.v1.AnyValue";
 constexpr std::string_view kOtlpPackagePrefix = "opentelemetry.proto.";
+constexpr int64_t kUnknownObjectBytes = 128;
 
 // The OTLP/JSON rule: trace and span ids (and, like them, profile ids) are hex.
 bool is_hex_id(const pb::FieldDescriptor& field) {
@@ -43,6 +46,11 @@ class Registry {
     created.push_back(info);
     info->descriptor = descriptor;
     info->is_any_value = descriptor->full_name() == kAnyValueName;
+    // The default instance's space is the object's own size: all its fields are empty.
+    const pb::Message* prototype =
+        pb::MessageFactory::generated_factory()->GetPrototype(descriptor);
+    info->object_bytes = prototype != nullptr ? static_cast<int64_t>(prototype->SpaceUsedLong())
+                                              : kUnknownObjectBytes;
     info->fields.reserve(descriptor->field_count());
     for (int i = 0; i < descriptor->field_count(); ++i) {
       const pb::FieldDescriptor* field = descriptor->field(i);
@@ -53,6 +61,8 @@ class Registry {
       f.cpp_type = field->cpp_type();
       f.repeated = field->is_repeated();
       f.hex_id = is_hex_id(*field);
+      if (f.hex_id)
+        f.id_bytes = field->name() == "trace_id" || field->name() == "profile_id" ? 16 : 8;
       if (const pb::OneofDescriptor* oneof = field->real_containing_oneof()) {
         f.oneof = oneof;
         f.first_of_oneof = oneof->field(0) == field;
@@ -74,17 +84,23 @@ class Registry {
   // mu_ must be held. A fixpoint over the new infos: types built earlier are
   // already final, and new ones can only point at old or new ones.
   static void compute_reachability(const std::vector<MessageInfo*>& created) {
-    for (MessageInfo* info : created) info->reaches_any_value = info->is_any_value;
+    for (MessageInfo* info : created) {
+      info->reaches_any_value = info->is_any_value;
+      for (const FieldInfo& f : info->fields) info->reaches_id = info->reaches_id || f.hex_id;
+    }
     bool changed = true;
     while (changed) {
       changed = false;
       for (MessageInfo* info : created) {
-        if (info->reaches_any_value) continue;
         for (const FieldInfo& f : info->fields) {
-          if (f.message != nullptr && f.message->reaches_any_value) {
+          if (f.message == nullptr) continue;
+          if (!info->reaches_any_value && f.message->reaches_any_value) {
             info->reaches_any_value = true;
             changed = true;
-            break;
+          }
+          if (!info->reaches_id && f.message->reaches_id) {
+            info->reaches_id = true;
+            changed = true;
           }
         }
       }

@@ -28,6 +28,9 @@ struct FieldInfo {
   bool repeated = false;
   // trace_id, span_id, parent_span_id, profile_id: hex in OTLP/JSON.
   bool hex_id = false;
+  // For those ids, the only length besides 0 (absent) that is valid: 16 for trace and profile
+  // ids, 8 for span ids.
+  int id_bytes = 0;
   // Members of a real (not proto3-optional) oneof: only the first member of
   // each oneof is visited by the encoder, which asks once which one is set.
   const google::protobuf::OneofDescriptor* oneof = nullptr;
@@ -41,6 +44,11 @@ struct MessageInfo {
   // Whether an AnyValue can occur inside this type (or is it): the depth check
   // skips sub-messages that cannot hold one (profiles' stacks, locations...).
   bool reaches_any_value = false;
+  // Whether an id field (hex_id) can occur inside this type: the id-length check skips the rest.
+  bool reaches_id = false;
+  // Bytes one object of this type takes (the generated class's size; an estimate for types
+  // without generated code): what a decode allocates per sub-message.
+  int64_t object_bytes = 0;
   std::vector<FieldInfo> fields;  // declaration order
   // Field number → index into `fields` (+1; 0 = none) for numbers below this.
   static constexpr uint32_t kDirectNumbers = 32;

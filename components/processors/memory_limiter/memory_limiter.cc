@@ -1,12 +1,18 @@
 #include "components/processors/memory_limiter/memory_limiter.h"
 
+#include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "csp/scheduler.h"
+#include "csp/select.h"
 
 namespace components {
 
@@ -51,30 +57,102 @@ std::int64_t MemoryLimiterConfig::spike_bytes() const {
   return limit_bytes() / 5;
 }
 
+void give_back_free_memory() {
+  // jemalloc, when it is the allocator (apps/otlpd links it), is found at run time so that
+  // components need not link it: "arena.<all>.purge" returns every arena's unused dirty pages.
+  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl != nullptr) {
+    (void)mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096 = MALLCTL_ARENAS_ALL
+    return;
+  }
+#if defined(__GLIBC__)
+  (void)malloc_trim(0);
+#endif
+}
+
 MemoryLimiter::MemoryLimiter(std::string id, MemoryLimiterConfig config,
-                             std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host)
-    : id_(std::move(id)), config_(config), next_(std::move(next)), host_(host) {
-  soft_limit_ = config_.limit_bytes() - config_.spike_bytes();
+                             std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
+                             MemoryProbe probe)
+    : id_(std::move(id)),
+      config_(config),
+      next_(std::move(next)),
+      host_(host),
+      probe_(std::move(probe)) {
+  if (!probe_.resident_bytes) probe_.resident_bytes = resident_memory_bytes;
+  if (!probe_.give_back) probe_.give_back = give_back_free_memory;
+  limit_ = config_.limit_bytes();
+  spike_ = config_.spike_bytes();
+  soft_limit_ = limit_ - spike_;
 }
 
 void MemoryLimiter::check() {
-  const std::int64_t rss = resident_memory_bytes();
-  const bool over = rss > soft_limit_;
-  if (over != host_.admission().over_limit()) {
-    host_.log(over ? pipeline::LogLevel::kWarn : pipeline::LogLevel::kInfo, id_,
-              absl::StrCat(over ? "memory usage above soft limit, refusing data"
-                                : "memory usage back below soft limit, accepting data",
-                           " (rss ", rss / kMiB, " MiB, soft limit ", soft_limit_ / kMiB, " MiB)"));
+  pipeline::Admission& admission = host_.admission();
+  std::int64_t rss = probe_.resident_bytes();
+  ++checks_since_give_back_;
+  // Freed memory the allocator kept counts in RSS; hand it back before judging. Above the soft
+  // limit every few checks (malloc_trim walks every arena under its lock), above the hard
+  // limit at every check.
+  if (rss > limit_ || (rss > soft_limit_ && checks_since_give_back_ >= kGiveBackEveryChecks)) {
+    probe_.give_back();
+    checks_since_give_back_ = 0;
+    rss = probe_.resident_bytes();
   }
-  host_.admission().set_over_limit(over);
+  const std::int64_t used = admission.used();
+  const auto mib = [](std::int64_t b) { return b / kMiB; };
+  if (tightened_) {
+    ++tightened_checks_;
+    const bool drained = used < soft_limit_;
+    if (drained || tightened_checks_ >= kMaxTightenedChecks) {
+      tightened_ = false;
+      admission.set_over_limit(false);
+      relaxed_floor_ = rss;
+      host_.log(pipeline::LogLevel::kInfo, id_,
+                absl::StrCat("accepting data again: ",
+                             drained ? "accounted memory below the soft limit"
+                                     : "resident memory stayed high for the longest refusal",
+                             " (accounted ", mib(used), " MiB, rss ", mib(rss), " MiB, soft limit ",
+                             mib(soft_limit_), " MiB)"));
+    }
+  } else if (rss > limit_ &&
+             (relaxed_floor_ == 0 || rss > relaxed_floor_ + spike_ / kRegrowthDivisor)) {
+    tightened_ = true;
+    tightened_checks_ = 0;
+    admission.set_over_limit(true);
+    host_.log(pipeline::LogLevel::kWarn, id_,
+              absl::StrCat("resident memory above the limit, refusing data for at most ",
+                           kMaxTightenedChecks, " checks (rss ", mib(rss), " MiB, limit ",
+                           mib(limit_), " MiB, accounted ", mib(used), " MiB)"));
+  }
+  if (rss <= limit_) {
+    relaxed_floor_ = 0;
+  } else if (!tightened_ && relaxed_floor_ > 0) {
+    relaxed_floor_ = std::min(relaxed_floor_, rss);
+  }
 }
 
 csp::Task<absl::Status> MemoryLimiter::start() {
-  host_.admission().configure(config_.spike_bytes(), soft_limit_);
+  host_.admission().configure(spike_, soft_limit_);
+  // With a limiter in several pipelines, the first runs the check for all of them.
+  if (!host_.admission().take_rss_check(this)) co_return absl::OkStatus();
+  checking_ = true;
   check();
-  checker_ = csp::after_func(
-      config_.check_interval, [this](csp::TimePoint) { check(); }, config_.check_interval);
+  std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
+  running_.add(1);
+  csp::go(run());
   co_return absl::OkStatus();
+}
+
+// On a goroutine, not on the timer thread: giving memory back may take a few milliseconds.
+csp::Task<void> MemoryLimiter::run() {
+  csp::Ticker ticker(config_.check_interval);
+  const csp::Chan<csp::Unit> stop = stop_ctx_.done();
+  for (;;) {
+    const std::size_t k = co_await csp::select(csp::recv(ticker.chan()), csp::recv(stop));
+    if (k == 1) break;
+    check();
+  }
+  running_.done();
 }
 
 csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch batch) {
@@ -85,9 +163,13 @@ csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch
 }
 
 csp::Task<void> MemoryLimiter::shutdown(csp::Context) {
-  checker_.cancel();
+  if (!checking_) co_return;
+  stop_();
+  co_await running_.wait();
   host_.admission().set_over_limit(false);
-  co_return;
+  host_.admission().give_up_rss_check(this);
+  checking_ = false;
+  tightened_ = false;
 }
 
 }  // namespace components

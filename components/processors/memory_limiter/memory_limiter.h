@@ -1,19 +1,35 @@
 #pragma once
 // The `memory_limiter` processor: keeps the collector under a memory limit by refusing data
-// before it is decoded.
+// before it is read, inflated or decoded.
 //
-// Every check_interval it reads the process's resident memory. Above the soft limit
-// (limit - spike_limit) it tells the receivers' admission control to refuse new requests
-// (RESOURCE_EXHAUSTED with a retry delay, i.e. gRPC RESOURCE_EXHAUSTED + RetryInfo / HTTP 429);
-// below it again, data flows. It also caps the bytes of requests in flight at spike_limit, so a
-// burst of large requests cannot overshoot between two checks. In the pipeline it refuses
-// batches while the limit is exceeded, for data that did not come through a receiver.
+// The decision is made on bytes the process knows it holds (pipeline::Admission): claims the
+// receivers' servers take before they buffer, inflate or decode a request (kept until the
+// request is answered), plus data buffered in batch processors and exporter queues. A claim that
+// would take that sum past the soft limit (limit - spike_limit), or the claimed bytes past the
+// spike allowance, is refused (gRPC RESOURCE_EXHAUSTED + RetryInfo / HTTP 429 + Retry-After).
+// These counters fall as data drains, so refusals end by themselves.
+//
+// Resident memory is a second signal that can only tighten the decision, and only for a bounded
+// time. Every check_interval the limiter reads RSS:
+//  - above the soft limit it first asks the allocator to give free pages back (give_back; every
+//    kGiveBackEveryChecks checks, or at every check above the hard limit);
+//  - if RSS is still above the hard limit, every new claim is refused ("tightened") until, at a
+//    later check, the accounted bytes are below the soft limit, or for at most
+//    kMaxTightenedChecks checks; then data flows again even if RSS stays high (an allocator may
+//    keep freed pages). It tightens again only once RSS has grown by a quarter of the spike
+//    allowance past its lowest level since it relaxed, or after RSS has been below the limit.
+// Each transition is logged once: with a limiter in several pipelines, only the first one
+// started runs the check (its config's limits are the ones in force). In the pipeline it refuses
+// batches while tightened, for data that did not come through a receiver.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "csp/context.h"
 #include "csp/timer.h"
+#include "csp/wait_group.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
 
@@ -36,24 +52,64 @@ std::int64_t resident_memory_bytes();
 // Memory available to this process: the cgroup limit if there is one, else MemTotal.
 std::int64_t total_memory_bytes();
 
+// Asks the allocator to return free pages to the OS: jemalloc's purge when jemalloc is the
+// process's allocator, glibc's malloc_trim otherwise.
+void give_back_free_memory();
+
+// What the limiter reads and does outside itself; tests replace both.
+struct MemoryProbe {
+  std::function<std::int64_t()> resident_bytes;  // default: resident_memory_bytes
+  std::function<void()> give_back;               // default: give_back_free_memory
+};
+
 class MemoryLimiter final : public pipeline::Processor {
  public:
+  // Checks while tightened after which data flows again whatever RSS says.
+  static constexpr int kMaxTightenedChecks = 5;
+  // After relaxing with RSS still above the limit, new growth of spike_allowance / this much
+  // above RSS's lowest level since then tightens again (freed pages an allocator keeps do not
+  // grow RSS; new data does).
+  static constexpr int kRegrowthDivisor = 4;
+  // Between soft and hard limit, the allocator is asked to give memory back every this many
+  // checks (above the hard limit: at every check).
+  static constexpr int kGiveBackEveryChecks = 5;
+
   MemoryLimiter(std::string id, MemoryLimiterConfig config,
-                std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host);
+                std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
+                MemoryProbe probe = {});
 
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
 
- private:
+  // One periodic check (start() runs it every check_interval); public so that tests drive it
+  // without a clock.
   void check();
+  bool tightened() const { return tightened_; }
 
+ private:
   std::string id_;
   MemoryLimiterConfig config_;
   std::shared_ptr<pipeline::Consumer> next_;
   pipeline::Host& host_;
+  MemoryProbe probe_;
+  std::int64_t limit_ = 0;
+  std::int64_t spike_ = 0;
   std::int64_t soft_limit_ = 0;
-  csp::TimerHandle checker_;
+  // check() runs on the timer's goroutine only; these are read elsewhere only by tests after
+  // check() returned.
+  int checks_since_give_back_ = kGiveBackEveryChecks;
+  bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
+  bool tightened_ = false;
+  int tightened_checks_ = 0;
+  // After relaxing: the lowest RSS seen since (0 = not relaxed above the limit). RSS must grow
+  // past it by kRegrowthFraction of the spike allowance (and be above the limit) to tighten
+  // again.
+  std::int64_t relaxed_floor_ = 0;
+  csp::Task<void> run();
+  csp::Context stop_ctx_;
+  csp::CancelFunc stop_;
+  csp::WaitGroup running_;
 };
 
 }  // namespace components

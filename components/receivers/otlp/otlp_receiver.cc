@@ -6,7 +6,7 @@
 namespace components {
 
 namespace {
-constexpr std::chrono::milliseconds kRetryAfter{1000};
+constexpr std::chrono::milliseconds kRetryAfter = transport::kMemoryRefusalRetryAfter;
 
 // "host:0" with the port the server really bound.
 std::string with_port(const std::string& endpoint, int port) {
@@ -31,13 +31,18 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
         "no pipeline receives ", std::string(otlp::signal_name(request.signal)), " from ", id_));
     co_return result;
   }
-  // Admission on bytes, before anything is decoded.
-  std::optional<pipeline::Admission::Ticket> ticket =
-      host_.admission().admit(static_cast<std::int64_t>(request.body.size()));
-  if (!ticket) {
-    result.status = absl::ResourceExhaustedError("data refused due to high memory usage");
-    result.retry_after = kRetryAfter;
-    co_return result;
+  // The server claimed the request's bytes before it buffered, inflated and decoded them
+  // (reserve_memory, set in start()). The claim stays alive until this request is answered:
+  // the batch is accounted as claimed while the pipelines handle it, then as held by whatever
+  // buffers it. A server that took no claim gets one here, on the body's size.
+  transport::MemoryClaim memory = std::move(request.memory);
+  if (memory == nullptr) {
+    memory = host_.admission().claim(static_cast<std::int64_t>(request.body.size()));
+    if (memory == nullptr) {
+      result.status = absl::ResourceExhaustedError("data refused due to high memory usage");
+      result.retry_after = kRetryAfter;
+      co_return result;
+    }
   }
   auto items = otlp::wire_count_items(request.signal, request.body);
   if (!items.ok()) {
@@ -60,6 +65,12 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
 
 csp::Task<absl::Status> OtlpReceiver::start() {
   auto handler = [this](transport::ExportRequest r) { return handle(std::move(r)); };
+  // Servers ask the collector's memory budget before they buffer, inflate or decode bytes.
+  transport::MemoryReserver reserve = [&admission = host_.admission()](std::int64_t bytes) {
+    return admission.claim(bytes);
+  };
+  if (config_.grpc) config_.grpc->reserve_memory = reserve;
+  if (config_.http) config_.http->reserve_memory = reserve;
   if (config_.grpc) {
     grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, handler);
     auto port = grpc_->start();

@@ -3,9 +3,10 @@
 // logs and profiles.
 //
 // Contract:
-//  - Each request is admitted on its size before it is decoded (pipeline::Admission); refused
-//    requests get the retryable answer (gRPC RESOURCE_EXHAUSTED + RetryInfo, HTTP 429 +
-//    Retry-After).
+//  - Both servers claim request bytes from the collector's memory budget (pipeline::Admission,
+//    as their reserve_memory) before they buffer, inflate or decode them; refused requests get
+//    the retryable answer (gRPC RESOURCE_EXHAUSTED + RetryInfo, HTTP 429 + Retry-After). The
+//    claims are kept until the request is answered.
 //  - A request is answered when every pipeline it feeds has accepted it (OK), or with the
 //    first refusal: retryable ones become gRPC UNAVAILABLE / HTTP 503 with a retry delay.
 //  - Transports validate what they receive (malformed input never reaches the pipelines).
