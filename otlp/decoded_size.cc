@@ -108,4 +108,37 @@ int64_t estimate_decoded_bytes(Signal signal, std::string_view body) {
   return std::max(total, size);
 }
 
+int64_t estimate_json_decoded_bytes(std::string_view json) {
+  // OTLP/JSON's objects are messages and its arrays repeated fields; without a schema walk the
+  // costliest object stands for every object. The parse itself (simdjson's padded copy, its
+  // tape and string buffer) takes a few times the text.
+  constexpr int64_t kObjectBytes = 256;
+  constexpr int64_t kParseBytesPerByte = 4;
+  int64_t objects = 0;
+  int64_t arrays = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : json) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++objects;
+    } else if (c == ',' || c == '[') {
+      ++arrays;  // every element may be a slot of a repeated field
+    }
+  }
+  const auto size = static_cast<int64_t>(json.size());
+  return size * kParseBytesPerByte + objects * kObjectBytes + arrays * kRepeatedSlot;
+}
+
 }  // namespace otlp

@@ -45,6 +45,9 @@ absl::StatusOr<uint64_t> wire_count_items(Signal signal, std::string_view reques
 // charges the rest of the body at its size. Servers reserve this much memory before decoding
 // (a request of many empty messages decodes to ~40x its bytes).
 int64_t estimate_decoded_bytes(Signal signal, std::string_view body);
+// The same for an OTLP/JSON request: one pass that counts objects (each charged as a large
+// message) and elements, plus the JSON parser's own buffers. Never less than the text's size.
+int64_t estimate_json_decoded_bytes(std::string_view json);
 
 absl::StatusOr<std::vector<std::string>> wire_split(Signal signal, std::string_view request,
                                                     uint64_t max_items);

@@ -8,6 +8,7 @@
 #include "otlp/binary_codec.h"
 #include "otlp/errors.h"
 #include "otlp/internal/wire_format.h"
+#include "otlp/json_codec.h"
 #include "otlp/signals.h"
 #include "otlp/testing/profile_view.h"
 #include "otlp/testing/random_requests.h"
@@ -264,6 +265,37 @@ TEST(EstimateDecodedBytes, NeverBelowTheBodyAndToleratesAnyInput) {
   internal::append_len_field(resource, 2, scope);
   internal::append_len_field(request, 1, resource);
   EXPECT_GE(estimate_decoded_bytes(Signal::kLogs, request), static_cast<int64_t>(request.size()));
+}
+
+// What decode_json of `json` really takes: the Arena's blocks plus string buffers (the parser's
+// own buffers are not measured; the estimate covers them on top).
+int64_t json_decoded_heap_bytes(Signal signal, std::string_view json) {
+  pb::Arena arena;
+  pb::Message* m = new_request(signal, &arena);
+  EXPECT_TRUE(decode_json(json, *m).ok());
+  return static_cast<int64_t>(arena.SpaceUsed()) + string_heap_bytes(*m);
+}
+
+TEST(EstimateJsonDecodedBytes, CoversTheDecodeOfRealisticAndHostileRequests) {
+  for (Signal signal : kAllSignals) {
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+      const std::string json =
+          *encode_json(*testing::random_request(signal, seed, shape_for(seed)));
+      const int64_t estimate = estimate_json_decoded_bytes(json);
+      EXPECT_GE(estimate, static_cast<int64_t>(json.size()));
+      EXPECT_GE(estimate, json_decoded_heap_bytes(signal, json))
+          << signal_name(signal) << " seed " << seed;
+    }
+  }
+  // Empty objects, three characters each, decode to a message object each.
+  std::string json = R"({"resourceSpans":[{"scopeSpans":[{})";
+  for (int i = 0; i < 100'000; ++i) json += ",{}";
+  json += "]}]}";
+  EXPECT_GE(estimate_json_decoded_bytes(json), json_decoded_heap_bytes(Signal::kTraces, json));
+  EXPECT_GE(estimate_json_decoded_bytes(json), 50 * static_cast<int64_t>(json.size()));
+  // Braces inside strings are text, not objects.
+  EXPECT_EQ(estimate_json_decoded_bytes(R"({"a":"{{{\"{{"})"),
+            estimate_json_decoded_bytes(R"({"a":"xxxxxxx"})"));
 }
 
 }  // namespace

@@ -63,6 +63,7 @@
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/json_codec.h"
+#include "otlp/wire.h"
 #include "transport/internal/cors.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/listener.h"
@@ -872,7 +873,17 @@ class ConnectionServer {
       memory_->body.clear();  // the compressed bytes are gone
     }
     if (refusal.has_value()) co_return std::move(*refusal);
-    absl::StatusOr<std::string> binary = to_binary_request(route, std::move(body));
+    absl::StatusOr<std::string> binary;
+    {
+      // The validating decode, within a reservation for what it takes (freed right after).
+      std::vector<MemoryClaim> decode;
+      const std::int64_t estimate = route.json ? otlp::estimate_json_decoded_bytes(body)
+                                               : otlp::estimate_decoded_bytes(route.signal, body);
+      if (!body.empty() && !reserve(decode, static_cast<std::uint64_t>(estimate))) {
+        co_return memory_refusal_reply(route.json);
+      }
+      binary = to_binary_request(route, std::move(body));
+    }
     if (!binary.ok()) {
       const bool too_large = binary.status().code() == absl::StatusCode::kResourceExhausted;
       co_return status_reply(
