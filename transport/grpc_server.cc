@@ -55,6 +55,7 @@
 #include "csp/wait_group.h"
 #include "otlp/compression.h"
 #include "otlp/errors.h"
+#include "otlp/log_throttle.h"
 #include "otlp/wire.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/grpc_framing.h"
@@ -491,6 +492,9 @@ void Connection::on_timer() {
 
 void Connection::go_away(std::uint32_t code, std::string_view why) {
   if (code != NGHTTP2_NO_ERROR) {
+    otlp::LogThrottle::global().report(
+        "http2_goaway", peer_,
+        absl::StrCat("GOAWAY ", nghttp2_http2_strerror(code), ": ", internal::av(why)));
     nghttp2_session_terminate_session2(session_, nghttp2_session_get_last_proc_stream_id(session_),
                                        code);
     fatal_ = true;
@@ -534,6 +538,8 @@ csp::Task<void> Connection::run() {
         const ssize_t rv = nghttp2_session_mem_recv(
             session_, reinterpret_cast<const std::uint8_t*>(read_buffer_->data()), read.bytes);
         if (rv < 0) {
+          otlp::LogThrottle::global().report("http2_protocol_error", peer_,
+                                             nghttp2_strerror(static_cast<int>(rv)));
           // nghttp2 has queued a GOAWAY for protocol errors and floods; send it, then close.
           if (rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
             nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
@@ -609,6 +615,13 @@ void Connection::deliver(CallResult result) {
 void Connection::answer_error(Stream& s, const absl::Status& status, int http_status,
                               std::optional<std::chrono::milliseconds> retry_after,
                               bool accept_encoding) {
+  if (!retry_after.has_value() && status.code() != absl::StatusCode::kResourceExhausted &&
+      status.code() != absl::StatusCode::kUnavailable) {
+    // The client's mistake, logged rate-limited (one line a minute, with a count).
+    otlp::LogThrottle::global().report(
+        "grpc_bad_request", peer_,
+        absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
+  }
   s.state = Stream::State::kAnswered;
   s.reader.reset();
   s.claims.reset();  // nothing of this request is kept

@@ -632,8 +632,11 @@ TEST_F(GrpcServerHostileTest, GarbageInsteadOfThePrefaceClosesTheConnection) {
   start();
   RawHttp2Connection bystander(port_);
   ASSERT_TRUE(bystander.handshake().ok());
+  // A TLS ClientHello's first bytes (NULs included), then words.
+  static constexpr char kTlsHello[] =
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not a preface at all";
   for (const std::string& garbage :
-       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not a preface at all", 36),
+       {std::string(kTlsHello, sizeof kTlsHello - 1),
         std::string("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n") + std::string(64, 'z'),
         std::string(4096, '\xff')}) {
     RawHttp2Connection c(port_);

@@ -63,6 +63,7 @@
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/json_codec.h"
+#include "otlp/log_throttle.h"
 #include "otlp/wire.h"
 #include "transport/internal/cors.h"
 #include "transport/internal/endpoint.h"
@@ -865,6 +866,18 @@ class ConnectionServer {
                       "431 request trailer fields too large");
   }
 
+  // A client's mistake (a 4xx or 501 of ours, except 429) goes to the log, rate-limited: a
+  // client that keeps sending garbage costs one line a minute.
+  void log_bad_request(const Reply& reply) const {
+    const int code = static_cast<int>(reply.status);
+    if ((code < 400 || code >= 500 || code == 429) && code != 501) return;
+    const bool text = reply.content_type == kTextType;
+    otlp::LogThrottle::global().report(
+        "http_bad_request", peer_,
+        absl::StrCat("HTTP ", code,
+                     text ? absl::StrCat(": ", internal::av(reply.body.substr(0, 200))) : ""));
+  }
+
   // Step 4: from the body to the answer.
   csp::Task<Reply> answer(const Route& route, std::string body) {
     std::optional<Reply> refusal;
@@ -989,6 +1002,7 @@ class ConnectionServer {
   // Serializes the answer here, on the goroutine (so nothing Beast might throw reaches the
   // poller), then writes the bytes.
   csp::Task<ErrorCode> write_reply(const Reply& reply, bool keep_alive, unsigned version) {
+    log_bad_request(reply);
     std::string bytes;
     try {
       http::response<http::string_body> response{reply.status, version};

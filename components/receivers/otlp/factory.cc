@@ -78,6 +78,21 @@ absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNo
   OTLPD_ASSIGN_OR_RETURN(std::uint64_t body,
                          node.bytes("max_request_body_size", o.max_request_body_bytes));
   o.max_request_body_bytes = body;
+  OTLPD_ASSIGN_OR_RETURN(o.max_header_bytes, node.bytes("max_header_size", o.max_header_bytes));
+  OTLPD_ASSIGN_OR_RETURN(o.max_trailer_bytes, node.bytes("max_trailer_size", o.max_trailer_bytes));
+  OTLPD_ASSIGN_OR_RETURN(o.max_chunk_extension_bytes,
+                         node.bytes("max_chunk_extension_size", o.max_chunk_extension_bytes));
+  OTLPD_ASSIGN_OR_RETURN(
+      std::int64_t connections,
+      node.int64("max_connections", static_cast<std::int64_t>(o.max_connections)));
+  if (connections < 1) return node.error_at("max_connections", "must be positive");
+  o.max_connections = static_cast<std::size_t>(connections);
+  OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds read_timeout,
+                         node.duration("read_timeout", o.read_timeout));
+  o.read_timeout = std::chrono::duration_cast<milliseconds>(read_timeout);
+  OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds idle_timeout,
+                         node.duration("idle_timeout", o.idle_timeout));
+  o.idle_timeout = std::chrono::duration_cast<milliseconds>(idle_timeout);
   OTLPD_ASSIGN_OR_RETURN(bool include_metadata, node.boolean("include_metadata", false));
   (void)include_metadata;
   if (node.has("tls")) return node.error_at("tls", "TLS on the receiver is not supported yet");
