@@ -983,17 +983,10 @@ csp::Task<void> Impl::shutdown(csp::TimePoint deadline) {
       self->drained.close();
     }(shared_from_this()));
   }
-  csp::Chan<csp::TimePoint> timer;  // nil: never fires
-  if (deadline != csp::TimePoint::max()) {
-    timer = csp::after(std::max(deadline - csp::Clock::now(), csp::Duration::zero()));
-  }
-  if (co_await csp::select(csp::recv(drained), csp::recv(timer)) == 1) {
-    {
-      std::lock_guard lock(mu);
-      for (auto& [id, socket] : sockets) socket->abort();
-    }
-    co_await drained.recv();
-  }
+  co_await internal::await_drained(drained, deadline, [this] {
+    std::lock_guard lock(mu);
+    for (auto& [id, socket] : sockets) socket->abort();
+  });
 }
 
 GrpcServer::GrpcServer(GrpcServerOptions options, ExportHandler handler)

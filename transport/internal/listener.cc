@@ -141,4 +141,16 @@ csp::Task<void> Listener::run(OnConnection on_connection) {
   }
 }
 
+csp::Task<void> await_drained(csp::Chan<csp::Unit> drained, csp::TimePoint deadline,
+                              std::function<void()> abort_all) {
+  csp::Chan<csp::TimePoint> timer;  // nil: never fires
+  if (deadline != csp::TimePoint::max()) {
+    timer = csp::after(std::max(deadline - csp::Clock::now(), csp::Duration::zero()));
+  }
+  if (co_await csp::select(csp::recv(drained), csp::recv(timer)) == 1) {
+    abort_all();
+    co_await drained.recv();
+  }
+}
+
 }  // namespace transport::internal

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "csp/chan.h"
 #include "csp/task.h"
+#include "csp/timer.h"
 #include "transport/internal/poller_object.h"
 
 namespace transport::internal {
@@ -78,6 +79,11 @@ class Listener {
   csp::Chan<csp::Unit> closed_;  // closed by close()
   std::atomic<bool> closing_{false};
 };
+
+// The last step of both servers' shutdown: waits until `drained` is closed; if `deadline` passes
+// first, calls abort_all() once (it closes every connection) and keeps waiting.
+csp::Task<void> await_drained(csp::Chan<csp::Unit> drained, csp::TimePoint deadline,
+                              std::function<void()> abort_all);
 
 // "ip:port" ("[v6]:port"), IPv4-mapped IPv6 addresses shown as IPv4.
 std::string format_peer(const boost::asio::ip::tcp::endpoint& endpoint);
