@@ -11,7 +11,11 @@
 //  - Timer::stop() reports whether it prevented the timer from firing. Stopping does not drain
 //    the channel. Destroying a Timer or Ticker stops it.
 //  - co_await sleep(d) parks the goroutine and readies it when d has passed.
-//  - after_func(d, f) runs f on the timer thread: f must be short and must not block.
+//  - after_func(d, f) runs f on the timer thread: f must be short and must not block. Every
+//    timer, Ticker and context deadline in the process waits while f runs, so it is for csp's
+//    own internals (deadlines, Timer, Ticker). Components must not do I/O in it (no disk, no
+//    logging, no locks that I/O holds): periodic work belongs on a goroutine that selects on a
+//    Ticker and a stop channel, joined by the component's shutdown.
 //
 // Thread-safety: every function may be called from any thread; a Timer/Ticker object is not
 // meant to be used by two threads at once (like most objects).
@@ -50,6 +54,7 @@ class TimerHandle {
 };
 
 // Runs f(fire_time) on the timer thread after d (and then every `period`, if non-zero).
+// Not for components' periodic work: see the contract above.
 TimerHandle after_func(Duration d, std::function<void(TimePoint)> f,
                        Duration period = Duration::zero());
 

@@ -5,9 +5,12 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "csp/scheduler.h"
+#include "csp/select.h"
 #include "otlp/binary_codec.h"
 #include "otlp/json_codec.h"
 #include "otlp/signal.h"
@@ -34,42 +37,52 @@ FileExporter::FileExporter(std::string id, FileConfig config, pipeline::Host& ho
     : id_(std::move(id)), config_(std::move(config)), host_(host) {}
 
 FileExporter::~FileExporter() {
-  flusher_.cancel();
-  std::lock_guard lock(mu_);
-  if (file_ != nullptr) std::fclose(file_);
+  std::lock_guard lock(state_->mu);
+  // Only if shutdown() was skipped: the flusher holds its own reference to the state, so it
+  // ends safely on its own once told to.
+  if (flusher_) flusher_->stop.close();
+  if (state_->file != nullptr) std::fclose(state_->file);
+  state_->file = nullptr;
 }
 
 absl::Status FileExporter::open_locked() {
-  file_ = std::fopen(config_.path.c_str(), config_.append ? "ab" : "wb");
-  if (file_ == nullptr) {
+  state_->file = std::fopen(config_.path.c_str(), config_.append ? "ab" : "wb");
+  if (state_->file == nullptr) {
     return absl::UnavailableError(absl::StrCat("exporters::", id_, ": cannot open ", config_.path,
                                                ": ", std::strerror(errno)));
   }
-  size_ = static_cast<std::int64_t>(std::ftell(file_));
+  state_->size = static_cast<std::int64_t>(std::ftell(state_->file));
   return absl::OkStatus();
 }
 
 csp::Task<absl::Status> FileExporter::start() {
-  {
-    std::lock_guard lock(mu_);
-    if (users_++ > 0) co_return absl::OkStatus();
-    if (auto s = open_locked(); !s.ok()) co_return s;
-  }
+  std::lock_guard lock(state_->mu);
+  if (users_++ > 0) co_return absl::OkStatus();
+  if (auto s = open_locked(); !s.ok()) co_return s;
   if (config_.flush_interval > csp::Duration::zero()) {
-    flusher_ = csp::after_func(
-        config_.flush_interval, [this](csp::TimePoint) { flush(); }, config_.flush_interval);
+    flusher_ = Flusher{csp::Chan<csp::Unit>(0), csp::Chan<csp::Unit>(0)};
+    csp::go(flush_every(state_, config_.flush_interval, *flusher_));
   }
   co_return absl::OkStatus();
 }
 
-void FileExporter::flush() {
-  std::lock_guard lock(mu_);
-  if (file_ != nullptr) std::fflush(file_);
+// On a goroutine, not on the timer thread: fflush may wait for the disk, and for a rotation
+// that consume() runs under the same mutex.
+csp::Task<void> FileExporter::flush_every(std::shared_ptr<State> state, csp::Duration interval,
+                                          Flusher flusher) {
+  csp::Ticker ticker(interval);
+  for (;;) {
+    const std::size_t k = co_await csp::select(csp::recv(ticker.chan()), csp::recv(flusher.stop));
+    if (k == 1) break;
+    std::lock_guard lock(state->mu);
+    if (state->file != nullptr) std::fflush(state->file);
+  }
+  flusher.done.close();
 }
 
 absl::Status FileExporter::rotate_locked() {
-  std::fclose(file_);
-  file_ = nullptr;
+  std::fclose(state_->file);
+  state_->file = nullptr;
   namespace fs = std::filesystem;
   const fs::path path(config_.path);
   char stamp[32];
@@ -113,30 +126,40 @@ absl::Status FileExporter::rotate_locked() {
 csp::Task<absl::Status> FileExporter::consume(csp::Context, pipeline::Batch batch) {
   auto record = file_record(batch, config_.format == "json");
   if (!record.ok()) co_return absl::InvalidArgumentError(record.status().message());
-  std::lock_guard lock(mu_);
-  if (file_ == nullptr)
+  std::lock_guard lock(state_->mu);
+  if (state_->file == nullptr)
     co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is not running"));
-  if (config_.rotation && size_ > 0 &&
-      size_ + static_cast<std::int64_t>(record->size()) > config_.max_megabytes * 1024 * 1024) {
+  if (config_.rotation && state_->size > 0 &&
+      state_->size + static_cast<std::int64_t>(record->size()) >
+          config_.max_megabytes * 1024 * 1024) {
     if (auto s = rotate_locked(); !s.ok()) co_return s;
   }
-  if (std::fwrite(record->data(), 1, record->size(), file_) != record->size()) {
+  if (std::fwrite(record->data(), 1, record->size(), state_->file) != record->size()) {
     co_return absl::UnavailableError(
         absl::StrCat("writing ", config_.path, ": ", std::strerror(errno)));
   }
-  size_ += static_cast<std::int64_t>(record->size());
+  state_->size += static_cast<std::int64_t>(record->size());
   co_return absl::OkStatus();
 }
 
 csp::Task<void> FileExporter::shutdown(csp::Context) {
-  std::lock_guard lock(mu_);
-  if (--users_ > 0) co_return;
-  flusher_.cancel();
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    file_ = nullptr;
+  std::optional<Flusher> flusher;
+  {
+    std::lock_guard lock(state_->mu);
+    if (users_ == 0) co_return;  // never started, or already shut down
+    if (--users_ > 0) co_return;
+    flusher = std::exchange(flusher_, std::nullopt);
   }
-  co_return;
+  // Join the flusher before closing the file (it takes the mutex, so not while holding it).
+  if (flusher) {
+    flusher->stop.close();
+    co_await flusher->done.recv();
+  }
+  std::lock_guard lock(state_->mu);
+  if (state_->file != nullptr) {
+    std::fclose(state_->file);
+    state_->file = nullptr;
+  }
 }
 
 }  // namespace components

@@ -10,13 +10,19 @@
 //    <name>-<UTC timestamp><ext> and a new one started; only max_backups old files are kept.
 //  - A write error refuses the batch with UNAVAILABLE (the disk may come back).
 //  - One instance may serve several pipelines (signals): start() and shutdown() are counted,
-//    the file opens on the first start and closes on the last shutdown.
+//    the file opens on the first start and closes on the last shutdown. A shutdown without a
+//    matching start does nothing; consume() before start or after the last shutdown refuses.
+//  - Periodic flushing runs on a goroutine started by the first start() and joined by the last
+//    shutdown(); it shares only the file state (never `this`), so it cannot outlive what it
+//    touches, and it never runs on the timer thread.
 
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "csp/chan.h"
 #include "csp/timer.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
@@ -43,18 +49,29 @@ class FileExporter final : public pipeline::Exporter {
   csp::Task<void> shutdown(csp::Context ctx) override;
 
  private:
+  // The open file, shared with the flusher goroutine.
+  struct State {
+    std::mutex mu;
+    std::FILE* file = nullptr;  // guarded by mu
+    std::int64_t size = 0;      // guarded by mu
+  };
+  // The flusher goroutine: stop is closed to end it; it closes done when it has ended.
+  struct Flusher {
+    csp::Chan<csp::Unit> stop;
+    csp::Chan<csp::Unit> done;
+  };
+  static csp::Task<void> flush_every(std::shared_ptr<State> state, csp::Duration interval,
+                                     Flusher flusher);
+
   absl::Status open_locked();
   absl::Status rotate_locked();
-  void flush();
 
   std::string id_;
   FileConfig config_;
   pipeline::Host& host_;
-  std::mutex mu_;
-  std::FILE* file_ = nullptr;  // guarded by mu_
-  std::int64_t size_ = 0;      // guarded by mu_
-  int users_ = 0;              // start() calls not yet matched by shutdown(); guarded by mu_
-  csp::TimerHandle flusher_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+  int users_ = 0;                   // start() calls not yet matched by shutdown(); guarded by mu
+  std::optional<Flusher> flusher_;  // while started with a flush interval; guarded by mu
 };
 
 // The line (json) or record (proto) the exporter writes for a batch.
