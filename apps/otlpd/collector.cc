@@ -15,6 +15,7 @@
 #include "components/processors/memory_limiter/factory.h"
 #include "components/receivers/otlp/factory.h"
 #include "csp/scheduler.h"
+#include "csp/select.h"
 #include "csp/timer.h"
 #include "otlp/log_throttle.h"
 #include "pipeline/config/config.h"
@@ -77,6 +78,36 @@ pipeline::Factories make_factories() {
 }
 
 namespace {
+
+// Writes the bad-input log counts every period from a goroutine (writing to stderr may block,
+// so not from a timer callback, which would stall every timer and deadline). Destroying it
+// stops the goroutine and waits until it has ended.
+class BadInputLogFlusher {
+ public:
+  BadInputLogFlusher() {
+    csp::go(
+        [](csp::Chan<csp::Unit> stop, csp::Chan<csp::Unit> done) -> csp::Task<void> {
+          csp::Ticker ticker(otlp::LogThrottle::kDefaultPeriod);
+          for (;;) {
+            const std::size_t k = co_await csp::select(csp::recv(ticker.chan()), csp::recv(stop));
+            if (k == 1) break;
+            otlp::LogThrottle::global().flush();
+          }
+          done.close();
+        },
+        stop_, done_);
+  }
+  ~BadInputLogFlusher() {
+    stop_.close();
+    (void)done_.recv_blocking();
+  }
+  BadInputLogFlusher(const BadInputLogFlusher&) = delete;
+  BadInputLogFlusher& operator=(const BadInputLogFlusher&) = delete;
+
+ private:
+  csp::Chan<csp::Unit> stop_{0};
+  csp::Chan<csp::Unit> done_{0};
+};
 
 absl::StatusOr<pipeline::Config> load(const CollectorOptions& options) {
   pipeline::LoadOptions load;
@@ -186,10 +217,7 @@ int run_collector(const CollectorOptions& options) {
   std::unique_ptr<pipeline::Host> host;
   std::unique_ptr<pipeline::Service> service = build(options, factories, &host);
   if (!service) return 1;
-  const csp::TimerHandle flush_bad_input_counts = csp::after_func(
-      otlp::LogThrottle::kDefaultPeriod,
-      [](csp::TimePoint) { otlp::LogThrottle::global().flush(); },
-      otlp::LogThrottle::kDefaultPeriod);
+  const BadInputLogFlusher flush_bad_input_counts;
   if (absl::StatusOr<rlim_t> files = raise_open_files_limit(); files.ok()) {
     host->log(pipeline::LogLevel::kInfo, "otlpd", "open files limit: " + std::to_string(*files));
   } else {
@@ -218,7 +246,6 @@ int run_collector(const CollectorOptions& options) {
       pipeline::LogLevel::kInfo, "otlpd",
       std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", draining pipelines");
   csp::block_on(service->shutdown(std::chrono::duration_cast<csp::Duration>(*grace)));
-  flush_bad_input_counts.cancel();
   host->log(pipeline::LogLevel::kInfo, "otlpd", "stopped");
   std::fflush(stdout);
   return 0;
