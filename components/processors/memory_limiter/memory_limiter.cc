@@ -74,85 +74,89 @@ void give_back_free_memory() {
 MemoryLimiter::MemoryLimiter(std::string id, MemoryLimiterConfig config,
                              std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
                              MemoryProbe probe)
-    : id_(std::move(id)),
-      config_(config),
-      next_(std::move(next)),
-      host_(host),
-      probe_(std::move(probe)) {
-  if (!probe_.resident_bytes) probe_.resident_bytes = resident_memory_bytes;
-  if (!probe_.give_back) probe_.give_back = give_back_free_memory;
-  limit_ = config_.limit_bytes();
-  spike_ = config_.spike_bytes();
-  soft_limit_ = limit_ - spike_;
+    : config_(config), next_(std::move(next)), host_(host) {
+  if (!probe.resident_bytes) probe.resident_bytes = resident_memory_bytes;
+  if (!probe.give_back) probe.give_back = give_back_free_memory;
+  checker_ = std::make_shared<Checker>(Checker{std::move(id), host, std::move(probe)});
+  checker_->limit = config_.limit_bytes();
+  checker_->spike = config_.spike_bytes();
+  checker_->soft_limit = checker_->limit - checker_->spike;
 }
 
-void MemoryLimiter::check() {
-  pipeline::Admission& admission = host_.admission();
-  std::int64_t rss = probe_.resident_bytes();
-  ++checks_since_give_back_;
+MemoryLimiter::~MemoryLimiter() {
+  // Only if shutdown() was skipped: the goroutine holds its own reference to the checker.
+  if (checking_) {
+    stop_.close();
+    host_.admission().give_up_rss_check(this);
+  }
+}
+
+void MemoryLimiter::Checker::check() {
+  pipeline::Admission& admission = host.admission();
+  std::int64_t rss = probe.resident_bytes();
+  ++checks_since_give_back;
   // Freed memory the allocator kept counts in RSS; hand it back before judging. Above the soft
   // limit every few checks (malloc_trim walks every arena under its lock), above the hard
   // limit at every check.
-  if (rss > limit_ || (rss > soft_limit_ && checks_since_give_back_ >= kGiveBackEveryChecks)) {
-    probe_.give_back();
-    checks_since_give_back_ = 0;
-    rss = probe_.resident_bytes();
+  if (rss > limit || (rss > soft_limit && checks_since_give_back >= kGiveBackEveryChecks)) {
+    probe.give_back();
+    checks_since_give_back = 0;
+    rss = probe.resident_bytes();
   }
   const std::int64_t used = admission.used();
   const auto mib = [](std::int64_t b) { return b / kMiB; };
-  if (tightened_) {
-    ++tightened_checks_;
-    const bool drained = used < soft_limit_;
-    if (drained || tightened_checks_ >= kMaxTightenedChecks) {
-      tightened_ = false;
+  if (tightened) {
+    ++tightened_checks;
+    const bool drained = used < soft_limit;
+    if (drained || tightened_checks >= kMaxTightenedChecks) {
+      tightened = false;
       admission.set_over_limit(false);
-      relaxed_floor_ = rss;
-      host_.log(pipeline::LogLevel::kInfo, id_,
-                absl::StrCat("accepting data again: ",
-                             drained ? "accounted memory below the soft limit"
-                                     : "resident memory stayed high for the longest refusal",
-                             " (accounted ", mib(used), " MiB, rss ", mib(rss), " MiB, soft limit ",
-                             mib(soft_limit_), " MiB)"));
+      relaxed_floor = rss;
+      host.log(pipeline::LogLevel::kInfo, id,
+               absl::StrCat("accepting data again: ",
+                            drained ? "accounted memory below the soft limit"
+                                    : "resident memory stayed high for the longest refusal",
+                            " (accounted ", mib(used), " MiB, rss ", mib(rss), " MiB, soft limit ",
+                            mib(soft_limit), " MiB)"));
     }
-  } else if (rss > limit_ &&
-             (relaxed_floor_ == 0 || rss > relaxed_floor_ + spike_ / kRegrowthDivisor)) {
-    tightened_ = true;
-    tightened_checks_ = 0;
+  } else if (rss > limit &&
+             (relaxed_floor == 0 || rss > relaxed_floor + spike / kRegrowthDivisor)) {
+    tightened = true;
+    tightened_checks = 0;
     admission.set_over_limit(true);
-    host_.log(pipeline::LogLevel::kWarn, id_,
-              absl::StrCat("resident memory above the limit, refusing data for at most ",
-                           kMaxTightenedChecks, " checks (rss ", mib(rss), " MiB, limit ",
-                           mib(limit_), " MiB, accounted ", mib(used), " MiB)"));
+    host.log(pipeline::LogLevel::kWarn, id,
+             absl::StrCat("resident memory above the limit, refusing data for at most ",
+                          kMaxTightenedChecks, " checks (rss ", mib(rss), " MiB, limit ",
+                          mib(limit), " MiB, accounted ", mib(used), " MiB)"));
   }
-  if (rss <= limit_) {
-    relaxed_floor_ = 0;
-  } else if (!tightened_ && relaxed_floor_ > 0) {
-    relaxed_floor_ = std::min(relaxed_floor_, rss);
+  if (rss <= limit) {
+    relaxed_floor = 0;
+  } else if (!tightened && relaxed_floor > 0) {
+    relaxed_floor = std::min(relaxed_floor, rss);
   }
 }
 
 csp::Task<absl::Status> MemoryLimiter::start() {
-  host_.admission().configure(spike_, soft_limit_);
+  host_.admission().configure(checker_->spike, checker_->soft_limit);
   // With a limiter in several pipelines, the first runs the check for all of them.
   if (!host_.admission().take_rss_check(this)) co_return absl::OkStatus();
   checking_ = true;
-  check();
-  std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
-  running_.add(1);
-  csp::go(run());
+  checker_->check();
+  csp::go(run(checker_, config_.check_interval, stop_, done_));
   co_return absl::OkStatus();
 }
 
-// On a goroutine, not on the timer thread: giving memory back may take a few milliseconds.
-csp::Task<void> MemoryLimiter::run() {
-  csp::Ticker ticker(config_.check_interval);
-  const csp::Chan<csp::Unit> stop = stop_ctx_.done();
+// On a goroutine, not on the timer thread: reading /proc and giving memory back may take a few
+// milliseconds.
+csp::Task<void> MemoryLimiter::run(std::shared_ptr<Checker> checker, csp::Duration interval,
+                                   csp::Chan<csp::Unit> stop, csp::Chan<csp::Unit> done) {
+  csp::Ticker ticker(interval);
   for (;;) {
     const std::size_t k = co_await csp::select(csp::recv(ticker.chan()), csp::recv(stop));
     if (k == 1) break;
-    check();
+    checker->check();
   }
-  running_.done();
+  done.close();
 }
 
 csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch batch) {
@@ -164,12 +168,12 @@ csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch
 
 csp::Task<void> MemoryLimiter::shutdown(csp::Context) {
   if (!checking_) co_return;
-  stop_();
-  co_await running_.wait();
+  stop_.close();
+  co_await done_.recv();
   host_.admission().set_over_limit(false);
   host_.admission().give_up_rss_check(this);
   checking_ = false;
-  tightened_ = false;
+  checker_->tightened = false;
 }
 
 }  // namespace components

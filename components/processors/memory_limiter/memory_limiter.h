@@ -27,9 +27,9 @@
 #include <memory>
 #include <string>
 
+#include "csp/chan.h"
 #include "csp/context.h"
 #include "csp/timer.h"
-#include "csp/wait_group.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
 
@@ -77,6 +77,7 @@ class MemoryLimiter final : public pipeline::Processor {
   MemoryLimiter(std::string id, MemoryLimiterConfig config,
                 std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
                 MemoryProbe probe = {});
+  ~MemoryLimiter() override;
 
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<absl::Status> start() override;
@@ -84,32 +85,39 @@ class MemoryLimiter final : public pipeline::Processor {
 
   // One periodic check (start() runs it every check_interval); public so that tests drive it
   // without a clock.
-  void check();
-  bool tightened() const { return tightened_; }
+  void check() { checker_->check(); }
+  bool tightened() const { return checker_->tightened; }
 
  private:
-  std::string id_;
+  // The periodic check and its state, shared with the goroutine that runs it (which holds it
+  // by shared_ptr, never `this`). check() runs on that goroutine only; the fields are read
+  // elsewhere only by tests after check() returned.
+  struct Checker {
+    std::string id;
+    pipeline::Host& host;  // outlives every component
+    MemoryProbe probe;
+    std::int64_t limit = 0;
+    std::int64_t spike = 0;
+    std::int64_t soft_limit = 0;
+    int checks_since_give_back = kGiveBackEveryChecks;
+    bool tightened = false;
+    int tightened_checks = 0;
+    // After relaxing: the lowest RSS seen since (0 = not relaxed above the limit). RSS must
+    // grow past it by spike / kRegrowthDivisor (and be above the limit) to tighten again.
+    std::int64_t relaxed_floor = 0;
+    void check();
+  };
+  // The checking goroutine: ends when stop is closed, then closes done.
+  static csp::Task<void> run(std::shared_ptr<Checker> checker, csp::Duration interval,
+                             csp::Chan<csp::Unit> stop, csp::Chan<csp::Unit> done);
+
   MemoryLimiterConfig config_;
   std::shared_ptr<pipeline::Consumer> next_;
   pipeline::Host& host_;
-  MemoryProbe probe_;
-  std::int64_t limit_ = 0;
-  std::int64_t spike_ = 0;
-  std::int64_t soft_limit_ = 0;
-  // check() runs on the timer's goroutine only; these are read elsewhere only by tests after
-  // check() returned.
-  int checks_since_give_back_ = kGiveBackEveryChecks;
+  std::shared_ptr<Checker> checker_;
   bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
-  bool tightened_ = false;
-  int tightened_checks_ = 0;
-  // After relaxing: the lowest RSS seen since (0 = not relaxed above the limit). RSS must grow
-  // past it by kRegrowthFraction of the spike allowance (and be above the limit) to tighten
-  // again.
-  std::int64_t relaxed_floor_ = 0;
-  csp::Task<void> run();
-  csp::Context stop_ctx_;
-  csp::CancelFunc stop_;
-  csp::WaitGroup running_;
+  csp::Chan<csp::Unit> stop_{0};
+  csp::Chan<csp::Unit> done_{0};
 };
 
 }  // namespace components
