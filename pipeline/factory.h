@@ -2,7 +2,8 @@
 // Component factories: how the engine turns a config entry into a component.
 //
 // One factory per component type (`otlp`, `batch`, `debug`, ...). The list of factories is
-// explicit and lives in apps/otlpd (STYLE.md habit 6); a duplicate type name is an error there.
+// explicit and lives in components/factories.cc (STYLE.md habit 6), which apps/otlpd uses; a
+// duplicate type name is an error there.
 //
 // create() parses and validates the component's config (unknown keys and bad values are errors
 // naming the key and line) and builds the component without starting it, so `otlpd validate`

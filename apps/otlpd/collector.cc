@@ -7,13 +7,7 @@
 #include <iostream>
 
 #include "apps/otlpd/limits.h"
-#include "components/connectors/forward/factory.h"
-#include "components/exporters/debug/factory.h"
-#include "components/exporters/file/factory.h"
-#include "components/exporters/otlp/factory.h"
-#include "components/processors/batch/factory.h"
-#include "components/processors/memory_limiter/factory.h"
-#include "components/receivers/otlp/factory.h"
+#include "components/factories.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/timer.h"
@@ -61,21 +55,6 @@ service:
       processors: [memory_limiter, batch]
       exporters: [debug]
 )";
-
-pipeline::Factories make_factories() {
-  pipeline::Factories f;
-  f.receivers.push_back(components::make_otlp_receiver_factory());
-  f.processors.push_back(components::make_batch_processor_factory());
-  f.processors.push_back(components::make_memory_limiter_factory());
-  f.exporters.push_back(components::make_debug_exporter_factory());
-  f.exporters.push_back(components::make_nop_exporter_factory());
-  f.exporters.push_back(components::make_file_exporter_factory());
-  f.exporters.push_back(components::make_otlp_exporter_factory());
-  f.exporters.push_back(components::make_otlp_http_exporter_factory("otlp_http"));
-  f.exporters.push_back(components::make_otlp_http_exporter_factory("otlphttp"));
-  f.connectors.push_back(components::make_forward_connector_factory());
-  return f;
-}
 
 namespace {
 
@@ -149,7 +128,7 @@ std::unique_ptr<pipeline::Service> build(const CollectorOptions& options,
 }
 
 int validate(const CollectorOptions& options) {
-  pipeline::Factories factories = make_factories();
+  pipeline::Factories factories = components::make_factories();
   std::unique_ptr<pipeline::Host> host;
   auto service = build(options, factories, &host);
   if (!service) return 1;
@@ -159,7 +138,7 @@ int validate(const CollectorOptions& options) {
 }
 
 int list_components() {
-  pipeline::Factories f = make_factories();
+  pipeline::Factories f = components::make_factories();
   auto print = [](const char* kind, const auto& list) {
     std::cout << kind << ":\n";
     for (const auto& factory : list) {
@@ -213,7 +192,7 @@ int run_collector(const CollectorOptions& options) {
   // libprotobuf logs a line per bad message (e.g. invalid UTF-8): count those instead, and
   // write the counts once a minute.
   otlp::install_protobuf_log_handler();
-  pipeline::Factories factories = make_factories();
+  pipeline::Factories factories = components::make_factories();
   std::unique_ptr<pipeline::Host> host;
   std::unique_ptr<pipeline::Service> service = build(options, factories, &host);
   if (!service) return 1;

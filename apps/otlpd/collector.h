@@ -11,9 +11,6 @@
 
 namespace otlpd {
 
-// Every component this executable knows (the one explicit list, STYLE.md habit 6).
-pipeline::Factories make_factories();
-
 // The configuration used when no --config is given.
 extern const char* const kDefaultConfig;
 

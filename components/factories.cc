@@ -1,0 +1,28 @@
+#include "components/factories.h"
+
+#include "components/connectors/forward/factory.h"
+#include "components/exporters/debug/factory.h"
+#include "components/exporters/file/factory.h"
+#include "components/exporters/otlp/factory.h"
+#include "components/processors/batch/factory.h"
+#include "components/processors/memory_limiter/factory.h"
+#include "components/receivers/otlp/factory.h"
+
+namespace components {
+
+pipeline::Factories make_factories() {
+  pipeline::Factories f;
+  f.receivers.push_back(make_otlp_receiver_factory());
+  f.processors.push_back(make_batch_processor_factory());
+  f.processors.push_back(make_memory_limiter_factory());
+  f.exporters.push_back(make_debug_exporter_factory());
+  f.exporters.push_back(make_nop_exporter_factory());
+  f.exporters.push_back(make_file_exporter_factory());
+  f.exporters.push_back(make_otlp_exporter_factory());
+  f.exporters.push_back(make_otlp_http_exporter_factory("otlp_http"));
+  f.exporters.push_back(make_otlp_http_exporter_factory("otlphttp"));
+  f.connectors.push_back(make_forward_connector_factory());
+  return f;
+}
+
+}  // namespace components
