@@ -160,6 +160,9 @@ csp::Task<void> MemoryLimiter::run(std::shared_ptr<Checker> checker, csp::Durati
 }
 
 csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch batch) {
+  if (shut_down_.load(std::memory_order_acquire)) {
+    co_return absl::UnavailableError(absl::StrCat("processor ", checker_->id, " is shut down"));
+  }
   if (host_.admission().over_limit()) {
     co_return absl::ResourceExhaustedError("data refused due to high memory usage");
   }
@@ -167,6 +170,7 @@ csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch
 }
 
 csp::Task<void> MemoryLimiter::shutdown(csp::Context) {
+  shut_down_.store(true, std::memory_order_release);
   if (!checking_) co_return;
   stop_.close();
   co_await done_.recv();

@@ -20,8 +20,10 @@
 //    allowance past its lowest level since it relaxed, or after RSS has been below the limit.
 // Each transition is logged once: with a limiter in several pipelines, only the first one
 // started runs the check (its config's limits are the ones in force). In the pipeline it refuses
-// batches while tightened, for data that did not come through a receiver.
+// batches while tightened, for data that did not come through a receiver, and every batch once
+// shut down (UNAVAILABLE).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,6 +120,7 @@ class MemoryLimiter final : public pipeline::Processor {
   bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
   csp::Chan<csp::Unit> stop_{0};
   csp::Chan<csp::Unit> done_{0};
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace components
