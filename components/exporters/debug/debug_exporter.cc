@@ -102,6 +102,9 @@ absl::StatusOr<std::string> DebugExporter::render(const pipeline::Batch& batch,
 }
 
 csp::Task<absl::Status> DebugExporter::consume(csp::Context, pipeline::Batch batch) {
+  if (shut_down_.load(std::memory_order_acquire)) {
+    co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
+  }
   auto text = render(batch, config_.verbosity);
   if (!text.ok()) {
     host_.log(pipeline::LogLevel::kWarn, id_,

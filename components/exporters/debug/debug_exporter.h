@@ -3,8 +3,9 @@
 //   basic    — one line per batch: counts of resources and items;
 //   normal   — plus one line per item (span name and ids, metric name and point count, log body);
 //   detailed — the whole batch as OTLP/JSON.
-// It never refuses data.
+// It refuses data only after shutdown.
 
+#include <atomic>
 #include <string>
 
 #include "pipeline/component.h"
@@ -26,6 +27,10 @@ class DebugExporter final : public pipeline::Exporter {
   DebugExporter(std::string id, DebugConfig config, pipeline::Host& host)
       : id_(std::move(id)), config_(config), host_(host) {}
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
+  csp::Task<void> shutdown(csp::Context) override {
+    shut_down_.store(true, std::memory_order_release);
+    co_return;
+  }
 
   // The text the exporter logs for a batch (one string, lines separated by '\n').
   static absl::StatusOr<std::string> render(const pipeline::Batch& batch, Verbosity verbosity);
@@ -34,6 +39,7 @@ class DebugExporter final : public pipeline::Exporter {
   std::string id_;
   DebugConfig config_;
   pipeline::Host& host_;
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace components
