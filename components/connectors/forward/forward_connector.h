@@ -1,8 +1,9 @@
 #pragma once
 // The `forward` connector: the exporter end of one pipeline hands every batch, unchanged, to the
-// pipelines that list the connector as a receiver (same signal).
+// pipelines that list the connector as a receiver (same signal). After shutdown it refuses.
 
 #include <array>
+#include <atomic>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,9 @@ class ForwardConnector final : public pipeline::Connector {
     next_[static_cast<std::size_t>(signal)] = std::move(next);
   }
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override {
+    if (shut_down_.load(std::memory_order_acquire)) {
+      co_return absl::UnavailableError("forward connector is shut down");
+    }
     auto& next = next_[static_cast<std::size_t>(batch.signal)];
     if (!next) {
       co_return absl::FailedPreconditionError(absl::StrCat(
@@ -23,9 +27,14 @@ class ForwardConnector final : public pipeline::Connector {
     }
     co_return co_await next->consume(std::move(ctx), std::move(batch));
   }
+  csp::Task<void> shutdown(csp::Context) override {
+    shut_down_.store(true, std::memory_order_release);
+    co_return;
+  }
 
  private:
   std::array<std::shared_ptr<pipeline::Consumer>, 4> next_;  // by otlp::Signal
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace components
