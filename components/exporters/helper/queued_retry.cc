@@ -33,6 +33,9 @@ csp::Task<absl::Status> QueuedRetryExporter::start() {
 }
 
 csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline::Batch batch) {
+  if (shut_down_.load(std::memory_order_acquire)) {
+    co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
+  }
   if (!queue_config_.enabled) co_return co_await send_with_retry(ctx, batch);
   const auto bytes = static_cast<std::int64_t>(batch.bytes.size());
   if (queue_.try_send(std::move(batch))) {
@@ -102,6 +105,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
 }
 
 csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
+  shut_down_.store(true, std::memory_order_release);
   queue_.close();
   csp::Chan<csp::Unit> finished = stop_at_deadline(ctx, stop_);
   if (queue_config_.enabled) co_await senders_.wait();

@@ -87,6 +87,9 @@ class QueuedRetryExporter : public pipeline::Exporter {
 
   std::atomic<std::int64_t> sent_items_{0};
   std::atomic<std::int64_t> dropped_items_{0};
+  // Set by shutdown(): consume() refuses from then on (also with the queue disabled, which
+  // would otherwise send on the caller's goroutine after shutdown).
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace components
