@@ -107,9 +107,11 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
 csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
   shut_down_.store(true, std::memory_order_release);
   queue_.close();
-  csp::Chan<csp::Unit> finished = stop_at_deadline(ctx, stop_);
+  DeadlineStop deadline_stop(ctx, stop_);
   if (queue_config_.enabled) co_await senders_.wait();
-  finished.close();
+  // Also joins the deadline watcher (a named Task: docs/csp.md, g++ 12).
+  csp::Task<void> finished = deadline_stop.finish();
+  co_await std::move(finished);
   stop_();
 }
 

@@ -183,9 +183,11 @@ csp::Task<void> BatchProcessor::deliver(std::string bytes, std::int64_t items) {
 csp::Task<void> BatchProcessor::shutdown(csp::Context ctx) {
   input_.close();
   // Retries may go on until the deadline; then they stop.
-  csp::Chan<csp::Unit> finished = stop_at_deadline(ctx, stop_);
+  DeadlineStop deadline_stop(ctx, stop_);
   co_await running_.wait();
-  finished.close();
+  // Also joins the deadline watcher (a named Task: docs/csp.md, g++ 12).
+  csp::Task<void> finished = deadline_stop.finish();
+  co_await std::move(finished);
   stop_();
 }
 
