@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "csp/csp.h"
 #include "otlp/binary_codec.h"
@@ -91,6 +92,48 @@ TEST(FileExporter, UnwritablePathFailsToStart) {
   absl::Status s = csp::block_on(e->start());
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/nonexistent-dir/x/out.json"), std::string::npos);
+}
+
+// The flush goroutine hands buffered data to the OS while the exporter runs: a record far
+// smaller than stdio's buffer reaches the file without a shutdown.
+TEST(FileExporter, FlushesEveryIntervalWithoutShutdown) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  const fs::path dir = temp_dir();
+  FileConfig c;
+  c.path = (dir / "flush.json").string();
+  c.flush_interval = 10ms;
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  ASSERT_TRUE(csp::block_on(e->start()).ok());
+  const pipeline::Batch batch = logs_batch("flushed");
+  const std::size_t expected = file_record(batch, true)->size();
+  ASSERT_TRUE(csp::block_on(e->consume(ctx(), batch)).ok());
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (fs::file_size(c.path) < expected && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(fs::file_size(c.path), expected);
+  csp::block_on(e->shutdown(ctx()));
+  fs::remove_all(dir);
+}
+
+// Without a flush interval nothing is flushed before shutdown, which then writes it all: the
+// check above is about the flusher, not about stdio.
+TEST(FileExporter, WithoutFlushIntervalDataWaitsForShutdown) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  const fs::path dir = temp_dir();
+  FileConfig c;
+  c.path = (dir / "noflush.json").string();
+  c.flush_interval = csp::Duration::zero();
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  ASSERT_TRUE(csp::block_on(e->start()).ok());
+  const pipeline::Batch batch = logs_batch("held");
+  const std::size_t expected = file_record(batch, true)->size();
+  ASSERT_TRUE(csp::block_on(e->consume(ctx(), batch)).ok());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fs::file_size(c.path), 0u);
+  csp::block_on(e->shutdown(ctx()));
+  EXPECT_EQ(fs::file_size(c.path), expected);
+  fs::remove_all(dir);
 }
 
 }  // namespace
