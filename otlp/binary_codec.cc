@@ -46,7 +46,8 @@ bool fits_any_nesting(std::string_view payload, int any_depth, int max_depth) {
 // enclosing it. Recursion depth is bounded: each level either enters a
 // non-recursive OTLP type (bounded by the schema) or an AnyValue level, and we
 // stop at max_depth AnyValue levels.
-ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth, int max_depth) {
+ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth, int max_depth,
+                  int max_group_depth) {
   if (info.is_any_value && ++any_depth > max_depth) return ProbeResult::kTooDeep;
   WireReader reader(bytes);
   while (!reader.done()) {
@@ -55,7 +56,8 @@ ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth
     if (!reader.read_tag(number, type)) return ProbeResult::kUnframed;
     const internal::FieldInfo* field = info.find_by_number(number);
     if (type != WireType::kLen || field == nullptr || field->message == nullptr) {
-      if (!reader.skip(number, type)) return ProbeResult::kUnframed;
+      // Groups as deep as the parser follows them, so none hides a deep AnyValue after it.
+      if (!reader.skip(number, type, 0, max_group_depth)) return ProbeResult::kUnframed;
       continue;
     }
     std::string_view payload;
@@ -63,7 +65,7 @@ ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth
     if (!field->message->reaches_any_value || fits_any_nesting(payload, any_depth, max_depth)) {
       continue;
     }
-    ProbeResult inner = probe(payload, *field->message, any_depth, max_depth);
+    ProbeResult inner = probe(payload, *field->message, any_depth, max_depth, max_group_depth);
     if (inner != ProbeResult::kOk) return inner;
   }
   return ProbeResult::kOk;
@@ -336,7 +338,8 @@ class Validator {
 
 absl::Status check_any_value_depth(std::string_view bytes, const google::protobuf::Descriptor& type,
                                    int max_depth) {
-  if (probe(bytes, internal::message_info(&type), 0, max_depth) == ProbeResult::kTooDeep) {
+  if (probe(bytes, internal::message_info(&type), 0, max_depth, recursion_limit_for(max_depth)) ==
+      ProbeResult::kTooDeep) {
     return make_error(ErrorKind::kNestingTooDeep,
                       absl::StrCat("AnyValue nesting deeper than the limit of ", max_depth));
   }

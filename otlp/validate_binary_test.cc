@@ -268,6 +268,20 @@ TEST(ValidateBinary, UnknownFieldsAreFramedNotRefused) {
   }
 }
 
+// Unknown groups deeper than WireReader's own group limit (100) but within the parser's
+// recursion limit must not hide a too-deep AnyValue behind them.
+TEST(ValidateBinary, DeepUnknownGroupsDoNotHideDeepAnyValues) {
+  std::string groups;
+  for (int i = 0; i < 150; ++i) append_tag(groups, 1002, internal::WireType::kStartGroup);
+  for (int i = 0; i < 150; ++i) append_tag(groups, 1002, internal::WireType::kEndGroup);
+  LogsRequest request;
+  auto* record = request.add_resource_logs()->add_scope_logs()->add_log_records();
+  testing::nest_any_value(*record->mutable_body(), 70);
+  const std::string deep = groups + request.SerializeAsString();
+  EXPECT_EQ(error_kind(agreed(Signal::kLogs, deep)), ErrorKind::kNestingTooDeep);
+  EXPECT_TRUE(agreed(Signal::kLogs, groups).ok());
+}
+
 TEST(ValidateBinary, RefusesBrokenFraming) {
   const std::string valid = testing::random_traces(3).SerializeAsString();
   // Truncated anywhere inside the first field, a request is broken.
