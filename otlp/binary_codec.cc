@@ -390,6 +390,12 @@ absl::Status validate_binary(std::string_view bytes, const google::protobuf::Des
           ErrorKind::kNestingTooDeep,
           absl::StrCat("AnyValue nesting deeper than the limit of ", limits.max_any_value_depth));
     }
+    // decode_binary measures nesting before it parses, so a too-deep AnyValue after (or beside)
+    // the error found here is what it reports. Only failing input pays for this second walk.
+    if (info.reaches_any_value) {
+      absl::Status depth = check_any_value_depth(bytes, type, limits.max_any_value_depth);
+      if (!depth.ok()) return depth;
+    }
     std::string message =
         absl::StrCat("invalid protobuf for ", type.full_name(), ": ", validator.what());
     if (validator.field() != nullptr) {
