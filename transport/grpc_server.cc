@@ -53,10 +53,10 @@
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/wait_group.h"
+#include "otlp/binary_codec.h"
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/log_throttle.h"
-#include "otlp/wire.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/grpc_framing.h"
 #include "transport/internal/listener.h"
@@ -872,18 +872,12 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
     }
     body = *std::move(inflated);
   }
-  {
-    // Validation decodes once on an Arena, within a reservation for what the decode takes.
-    MemoryClaim decode_claim = reserve(otlp::estimate_decoded_bytes(signal, body));
-    if (decode_claim == nullptr) co_return refuse();
-    google::protobuf::Arena arena;
-    google::protobuf::Message* decoded = otlp::new_request(signal, &arena);
-    if (absl::Status valid = otlp::decode_binary(body, *decoded, limits); !valid.ok()) {
-      result.status = absl::Status(
-          valid.code(), absl::StrCat("invalid ", otlp::request_descriptor(signal)->name(), ": ",
-                                     valid.message()));
-      co_return result;
-    }
+  // Validation walks the wire bytes without decoding them: nothing to reserve beyond the body.
+  if (absl::Status valid = otlp::validate_binary(signal, body, limits); !valid.ok()) {
+    result.status = absl::Status(
+        valid.code(),
+        absl::StrCat("invalid ", otlp::request_descriptor(signal)->name(), ": ", valid.message()));
+    co_return result;
   }
   ExportResult handled;
   try {
