@@ -57,6 +57,7 @@
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/log_throttle.h"
+#include "otlp/wire.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/grpc_framing.h"
 #include "transport/internal/listener.h"
@@ -872,7 +873,15 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
     }
     body = *std::move(inflated);
   }
-  // Validation walks the wire bytes without decoding them: nothing to reserve beyond the body.
+  {
+    // Validation below decodes nothing, but the pipeline decodes the request later (batch
+    // processor, exporters) without a reservation of its own, and a decode can be ~40× the wire
+    // bytes (empty ScopeSpans): the budget must have room for it now, or the request is refused
+    // as retryable. The claim is an admission check, released at once.
+    MemoryClaim decode_claim = reserve(otlp::estimate_decoded_bytes(signal, body));
+    if (decode_claim == nullptr) co_return refuse();
+  }
+  // Validation walks the wire bytes (otlp::validate_binary): the decode's verdict, no decode.
   if (absl::Status valid = otlp::validate_binary(signal, body, limits); !valid.ok()) {
     result.status = absl::Status(
         valid.code(),

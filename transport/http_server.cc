@@ -889,11 +889,14 @@ class ConnectionServer {
     if (refusal.has_value()) co_return std::move(*refusal);
     absl::StatusOr<std::string> binary;
     {
-      // JSON is decoded (and re-encoded), within a reservation for what the decode takes (freed
-      // right after); binary bodies are validated on the wire bytes, which takes no memory.
+      // JSON is decoded (and re-encoded) within a reservation for what the decode takes, freed
+      // right after. Binary bodies are validated on the wire bytes (no decode), but the pipeline
+      // decodes them later without a reservation of its own, so the same claim is taken as an
+      // admission check: the budget must have room for that decode now.
       std::vector<MemoryClaim> decode;
-      if (route.json && !body.empty() &&
-          !reserve(decode, static_cast<std::uint64_t>(otlp::estimate_json_decoded_bytes(body)))) {
+      const std::int64_t estimate = route.json ? otlp::estimate_json_decoded_bytes(body)
+                                               : otlp::estimate_decoded_bytes(route.signal, body);
+      if (!body.empty() && !reserve(decode, static_cast<std::uint64_t>(estimate))) {
         co_return memory_refusal_reply(route.json);
       }
       binary = to_binary_request(route, std::move(body));
