@@ -9,6 +9,7 @@
 
 #include <array>
 #include <climits>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,8 @@ bool fits_any_nesting(std::string_view payload, int any_depth, int max_depth) {
 // enclosing it. Recursion depth is bounded: each level either enters a
 // non-recursive OTLP type (bounded by the schema) or an AnyValue level, and we
 // stop at max_depth AnyValue levels.
-ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth, int max_depth) {
+ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth, int max_depth,
+                  int max_group_depth) {
   if (info.is_any_value && ++any_depth > max_depth) return ProbeResult::kTooDeep;
   WireReader reader(bytes);
   while (!reader.done()) {
@@ -54,7 +56,8 @@ ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth
     if (!reader.read_tag(number, type)) return ProbeResult::kUnframed;
     const internal::FieldInfo* field = info.find_by_number(number);
     if (type != WireType::kLen || field == nullptr || field->message == nullptr) {
-      if (!reader.skip(number, type)) return ProbeResult::kUnframed;
+      // Groups as deep as the parser follows them, so none hides a deep AnyValue after it.
+      if (!reader.skip(number, type, 0, max_group_depth)) return ProbeResult::kUnframed;
       continue;
     }
     std::string_view payload;
@@ -62,7 +65,7 @@ ProbeResult probe(std::string_view bytes, const MessageInfo& info, int any_depth
     if (!field->message->reaches_any_value || fits_any_nesting(payload, any_depth, max_depth)) {
       continue;
     }
-    ProbeResult inner = probe(payload, *field->message, any_depth, max_depth);
+    ProbeResult inner = probe(payload, *field->message, any_depth, max_depth, max_group_depth);
     if (inner != ProbeResult::kOk) return inner;
   }
   return ProbeResult::kOk;
@@ -112,19 +115,241 @@ int recursion_limit_for(int max_any_value_depth) {
   return kStructuralDepth + kMessagesPerAnyValueLevel * max_any_value_depth;
 }
 
+// ---- validate_binary: the parser's verdict without the parse ----------------------------------
+//
+// The walk reads what protobuf's parser (3.21, generated code) reads, the way it reads it:
+//  - tags: at most 5 bytes, bits past the 32nd dropped; field number 0, wire types 6 and 7, and
+//    an end-group tag outside a group are errors;
+//  - lengths: at most 5 bytes, below 2 GiB; varint values: at most 10 bytes;
+//  - a known field on the wire type of its declared type is parsed (sub-messages entered,
+//    proto3 strings checked for UTF-8, repeated scalars also packed); on any other wire type it
+//    is an unknown field, kept by the parser and only framed here;
+//  - unknown groups must close with their own field number;
+//  - every sub-message and group counts against the recursion limit decode_binary sets.
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const uint8_t* const end = p + text.size();
+  while (p != end) {
+    while (end - p >= 8) {  // ASCII, a word at a time
+      uint64_t word = 0;
+      std::memcpy(&word, p, sizeof(word));
+      if ((word & 0x8080808080808080ull) != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const uint8_t lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    int continuation = 0;
+    uint8_t low = 0x80;  // allowed range of the first continuation byte
+    uint8_t high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      continuation = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      continuation = 2;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      continuation = 3;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (end - p <= continuation) return false;
+    if (p[1] < low || p[1] > high) return false;
+    for (int i = 2; i <= continuation; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    p += continuation + 1;
+  }
+  return true;
+}
+
+class Validator {
+ public:
+  Validator(int max_any_depth, int recursion_limit)
+      : max_any_depth_(max_any_depth), recursion_limit_(recursion_limit) {}
+
+  // Whether `bytes`, a message of type `info` at `level` sub-messages below the root, parses.
+  // `any_depth` counts the AnyValues enclosing it, itself included.
+  bool message(std::string_view bytes, const MessageInfo& info, int level, int any_depth) {
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    const uint8_t* const end = p + bytes.size();
+    while (p != end) {
+      uint32_t number = 0;
+      WireType type = WireType::kVarint;
+      if (!read_tag(p, end, number, type)) return fail("invalid tag", nullptr);
+      const internal::FieldInfo* field = info.find_by_number(number);
+      if (field == nullptr || !known(*field, type)) {
+        if (!skip_unknown(p, end, number, type, level)) return false;
+        continue;
+      }
+      if (type != WireType::kLen) {  // a scalar on its own wire type
+        if (!skip_scalar(p, end, type)) return fail("truncated value", field);
+        continue;
+      }
+      std::string_view payload;
+      if (!read_payload(p, end, payload)) return fail("invalid length", field);
+      if (field->message != nullptr) {
+        // The nesting limit first: decode_binary checks it before parsing.
+        const int inner_any_depth = any_depth + (field->message->is_any_value ? 1 : 0);
+        if (inner_any_depth > max_any_depth_) {
+          too_deep_ = true;
+          return fail("AnyValue nesting too deep", field);
+        }
+        if (level + 1 > recursion_limit_) return fail("nesting past the recursion limit", field);
+        if (!message(payload, *field->message, level + 1, inner_any_depth)) return false;
+      } else if (field->wire_type != WireType::kLen) {
+        if (!packed(payload, field->fixed_bytes)) return fail("invalid packed values", field);
+      } else if (field->utf8) {
+        if (!valid_utf8(payload)) return fail("invalid UTF-8", field);
+      } else if (field->hex_id && !payload.empty() &&
+                 payload.size() != static_cast<std::size_t>(field->id_bytes)) {
+        bad_id_ = true;  // reported after the walk, as decode_binary does after parsing
+      }
+    }
+    return true;
+  }
+
+  bool too_deep() const { return too_deep_; }
+  bool bad_id() const { return bad_id_; }
+  const char* what() const { return what_; }
+  const internal::FieldInfo* field() const { return field_; }
+
+ private:
+  // Whether the parser reads `field` from wire type `type` (else it is an unknown field).
+  static bool known(const internal::FieldInfo& field, WireType type) {
+    if (field.wire_type == WireType::kStartGroup) return false;  // not in OTLP; framed only
+    if (type == field.wire_type) return true;
+    return type == WireType::kLen && field.repeated && field.message == nullptr &&
+           field.wire_type != WireType::kLen;  // packed
+  }
+
+  bool fail(const char* what, const internal::FieldInfo* field) {
+    what_ = what;
+    field_ = field;
+    return false;
+  }
+
+  static bool read_tag(const uint8_t*& p, const uint8_t* end, uint32_t& number, WireType& type) {
+    uint32_t tag = 0;
+    for (int i = 0;; ++i) {
+      if (i == 5 || p == end) return false;
+      const uint8_t byte = *p++;
+      tag += static_cast<uint32_t>(byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) break;
+    }
+    number = tag >> 3;
+    const auto raw = static_cast<uint8_t>(tag & 7);
+    if (number == 0 || raw > 5) return false;
+    type = static_cast<WireType>(raw);
+    return true;
+  }
+
+  static bool read_varint(const uint8_t*& p, const uint8_t* end) {
+    for (int i = 0; i < 10; ++i) {
+      if (p == end) return false;
+      if ((*p++ & 0x80) == 0) return true;
+    }
+    return false;
+  }
+
+  // A length as the parser reads it: at most 5 bytes, the last below 8, under 2 GiB less the
+  // parser's slop; then the payload, which must fit.
+  static bool read_payload(const uint8_t*& p, const uint8_t* end, std::string_view& payload) {
+    uint64_t size = 0;
+    for (int i = 0;; ++i) {
+      if (i == 5 || p == end) return false;
+      const uint8_t byte = *p++;
+      if (i == 4 && byte >= 8) return false;
+      size |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) break;
+    }
+    if (size > static_cast<uint64_t>(INT_MAX - kParserSlopBytes)) return false;
+    if (size > static_cast<uint64_t>(end - p)) return false;
+    payload = std::string_view(reinterpret_cast<const char*>(p), size);
+    p += size;
+    return true;
+  }
+
+  static bool skip_scalar(const uint8_t*& p, const uint8_t* end, WireType type) {
+    if (type == WireType::kVarint) return read_varint(p, end);
+    const std::ptrdiff_t width = type == WireType::kFixed64 ? 8 : 4;
+    if (end - p < width) return false;
+    p += width;
+    return true;
+  }
+
+  static bool packed(std::string_view payload, int fixed_bytes) {
+    if (fixed_bytes != 0) return payload.size() % static_cast<std::size_t>(fixed_bytes) == 0;
+    const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+    const uint8_t* const end = p + payload.size();
+    while (p != end) {
+      if (!read_varint(p, end)) return false;
+    }
+    return true;
+  }
+
+  bool skip_unknown(const uint8_t*& p, const uint8_t* end, uint32_t number, WireType type,
+                    int level) {
+    switch (type) {
+      case WireType::kVarint:
+      case WireType::kFixed64:
+      case WireType::kFixed32:
+        return skip_scalar(p, end, type) || fail("truncated unknown field", nullptr);
+      case WireType::kLen: {
+        std::string_view ignored;
+        return read_payload(p, end, ignored) || fail("invalid length of unknown field", nullptr);
+      }
+      case WireType::kStartGroup:
+        if (level + 1 > recursion_limit_) return fail("nesting past the recursion limit", nullptr);
+        while (true) {
+          uint32_t inner = 0;
+          WireType inner_type = WireType::kVarint;
+          if (!read_tag(p, end, inner, inner_type)) return fail("unterminated group", nullptr);
+          if (inner_type == WireType::kEndGroup) {
+            return inner == number || fail("mismatched end of group", nullptr);
+          }
+          if (!skip_unknown(p, end, inner, inner_type, level + 1)) return false;
+        }
+      case WireType::kEndGroup:
+        return fail("end of group without a start", nullptr);
+    }
+    return fail("invalid wire type", nullptr);
+  }
+
+  // Protobuf refuses lengths this close to INT_MAX (its parser reads up to 16 bytes ahead).
+  static constexpr int kParserSlopBytes = 16;
+
+  const int max_any_depth_;
+  const int recursion_limit_;
+  bool too_deep_ = false;
+  bool bad_id_ = false;
+  const char* what_ = "";
+  const internal::FieldInfo* field_ = nullptr;
+};
+
 }  // namespace
 
 absl::Status check_any_value_depth(std::string_view bytes, const google::protobuf::Descriptor& type,
                                    int max_depth) {
-  if (probe(bytes, internal::message_info(&type), 0, max_depth) == ProbeResult::kTooDeep) {
+  if (probe(bytes, internal::message_info(&type), 0, max_depth, recursion_limit_for(max_depth)) ==
+      ProbeResult::kTooDeep) {
     return make_error(ErrorKind::kNestingTooDeep,
                       absl::StrCat("AnyValue nesting deeper than the limit of ", max_depth));
   }
   return absl::OkStatus();
 }
 
-absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& out,
-                           const DecodeLimits& limits) {
+namespace {
+
+// The checks decode_binary makes before it looks at the bytes.
+absl::Status check_limits(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.size() > limits.max_message_bytes) {
     return make_error(ErrorKind::kMessageTooLarge,
                       absl::StrCat("message of ", bytes.size(), " bytes exceeds the limit of ",
@@ -136,6 +361,59 @@ absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& ou
   if (limits.max_any_value_depth < 0) {
     return make_error(ErrorKind::kNestingTooDeep, "max_any_value_depth is negative");
   }
+  return absl::OkStatus();
+}
+
+absl::Status id_error(std::string_view bytes, const MessageInfo& info) {
+  std::string path, what;
+  if (info.reaches_id && !ids_valid(bytes, info, path, what)) {
+    return make_error(ErrorKind::kMalformed, absl::StrCat(path, ": ", what));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status validate_binary(std::string_view bytes, const google::protobuf::Descriptor& type,
+                             const DecodeLimits& limits) {
+  if (absl::Status status = check_limits(bytes, limits); !status.ok()) return status;
+  const MessageInfo& info = internal::message_info(&type);
+  Validator validator(limits.max_any_value_depth, recursion_limit_for(limits.max_any_value_depth));
+  if (info.is_any_value && limits.max_any_value_depth < 1) {
+    return make_error(
+        ErrorKind::kNestingTooDeep,
+        absl::StrCat("AnyValue nesting deeper than the limit of ", limits.max_any_value_depth));
+  }
+  if (!validator.message(bytes, info, 0, info.is_any_value ? 1 : 0)) {
+    if (validator.too_deep()) {
+      return make_error(
+          ErrorKind::kNestingTooDeep,
+          absl::StrCat("AnyValue nesting deeper than the limit of ", limits.max_any_value_depth));
+    }
+    // decode_binary measures nesting before it parses, so a too-deep AnyValue after (or beside)
+    // the error found here is what it reports. Only failing input pays for this second walk.
+    if (info.reaches_any_value) {
+      absl::Status depth = check_any_value_depth(bytes, type, limits.max_any_value_depth);
+      if (!depth.ok()) return depth;
+    }
+    std::string message =
+        absl::StrCat("invalid protobuf for ", type.full_name(), ": ", validator.what());
+    if (validator.field() != nullptr) {
+      absl::StrAppend(&message, " in ", validator.field()->descriptor->full_name());
+    }
+    return make_error(ErrorKind::kMalformed, message);
+  }
+  if (validator.bad_id()) return id_error(bytes, info);
+  return absl::OkStatus();
+}
+
+absl::Status validate_binary(Signal signal, std::string_view bytes, const DecodeLimits& limits) {
+  return validate_binary(bytes, *request_descriptor(signal), limits);
+}
+
+absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& out,
+                           const DecodeLimits& limits) {
+  if (absl::Status status = check_limits(bytes, limits); !status.ok()) return status;
   absl::Status depth =
       check_any_value_depth(bytes, *out.GetDescriptor(), limits.max_any_value_depth);
   if (!depth.ok()) return depth;
@@ -148,12 +426,7 @@ absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& ou
     return make_error(ErrorKind::kMalformed,
                       absl::StrCat("invalid protobuf for ", out.GetDescriptor()->full_name()));
   }
-  const MessageInfo& info = internal::message_info(out.GetDescriptor());
-  std::string path, what;
-  if (info.reaches_id && !ids_valid(bytes, info, path, what)) {
-    return make_error(ErrorKind::kMalformed, absl::StrCat(path, ": ", what));
-  }
-  return absl::OkStatus();
+  return id_error(bytes, internal::message_info(out.GetDescriptor()));
 }
 
 absl::Status encode_binary_append(const google::protobuf::Message& message, std::string& out) {

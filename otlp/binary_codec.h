@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "otlp/signal.h"
 
 namespace otlp {
 
@@ -51,6 +52,17 @@ absl::StatusOr<T*> decode_binary_on_arena(std::string_view bytes, google::protob
   if (!status.ok()) return status;
   return message;
 }
+
+// What decode_binary(bytes, <the signal's request>, limits) would answer, without decoding: one
+// walk over the wire bytes guided by the schema, allocating nothing (but an error's text). It
+// accepts exactly the inputs decode_binary accepts, and refuses the others with the same
+// ErrorKind; the messages are decode_binary's for size, nesting and id length, and more precise
+// ones for framing and UTF-8 ("invalid protobuf for <type>: invalid UTF-8 in <field>").
+absl::Status validate_binary(Signal signal, std::string_view bytes,
+                             const DecodeLimits& limits = {});
+// The same for any message type.
+absl::Status validate_binary(std::string_view bytes, const google::protobuf::Descriptor& type,
+                             const DecodeLimits& limits = {});
 
 // Serializes `message`; fails (kMessageTooLarge) only above protobuf's 2 GiB.
 absl::StatusOr<std::string> encode_binary(const google::protobuf::Message& message);

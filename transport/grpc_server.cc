@@ -53,6 +53,7 @@
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/wait_group.h"
+#include "otlp/binary_codec.h"
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/log_throttle.h"
@@ -873,17 +874,19 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
     body = *std::move(inflated);
   }
   {
-    // Validation decodes once on an Arena, within a reservation for what the decode takes.
+    // Validation below decodes nothing, but the pipeline decodes the request later (batch
+    // processor, exporters) without a reservation of its own, and a decode can be ~40× the wire
+    // bytes (empty ScopeSpans): the budget must have room for it now, or the request is refused
+    // as retryable. The claim is an admission check, released at once.
     MemoryClaim decode_claim = reserve(otlp::estimate_decoded_bytes(signal, body));
     if (decode_claim == nullptr) co_return refuse();
-    google::protobuf::Arena arena;
-    google::protobuf::Message* decoded = otlp::new_request(signal, &arena);
-    if (absl::Status valid = otlp::decode_binary(body, *decoded, limits); !valid.ok()) {
-      result.status = absl::Status(
-          valid.code(), absl::StrCat("invalid ", otlp::request_descriptor(signal)->name(), ": ",
-                                     valid.message()));
-      co_return result;
-    }
+  }
+  // Validation walks the wire bytes (otlp::validate_binary): the decode's verdict, no decode.
+  if (absl::Status valid = otlp::validate_binary(signal, body, limits); !valid.ok()) {
+    result.status = absl::Status(
+        valid.code(),
+        absl::StrCat("invalid ", otlp::request_descriptor(signal)->name(), ": ", valid.message()));
+    co_return result;
   }
   ExportResult handled;
   try {

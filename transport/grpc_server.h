@@ -10,8 +10,9 @@
 //
 // Contract:
 //  - Goroutines: one accept loop; one goroutine per connection owns its HTTP/2 session (reads,
-//    frames, answers); one goroutine per complete request inflates and validates it (a decode
-//    on an Arena: size, AnyValue depth, protobuf validity), awaits the handler and hands the
+//    frames, answers); one goroutine per complete request inflates and validates it
+//    (otlp::validate_binary on the wire bytes, no decode: size, AnyValue depth, protobuf
+//    validity, id lengths), awaits the handler and hands the
 //    result back to its connection. No thread ever blocks on the pipeline.
 //  - Hostile input: every limit is enforced before bytes are buffered — connections
 //    (max_connections: the accept loop waits at the limit), concurrent streams per connection
@@ -19,7 +20,8 @@
 //    blocks reset the stream), CONTINUATION floods and a reset-rate limit (GOAWAY
 //    ENHANCE_YOUR_CALM), the message size from its 5-byte prefix (RESOURCE_EXHAUSTED before the
 //    body is read), the inflated size while inflating (RESOURCE_EXHAUSTED the moment it passes),
-//    and reserve_memory before buffering, inflating and decoding. gRPC's rules: compressed flag
+//    and reserve_memory before buffering, inflating and validating (for the pipeline's later
+//    decode). gRPC's rules: compressed flag
 //    0 or 1 (INTERNAL), grpc-encoding identity/gzip/deflate/zstd (else UNIMPLEMENTED),
 //    exactly one message per call (else UNIMPLEMENTED), content-type application/grpc[+...]
 //    (else HTTP 415), POST (else 405). Nothing throws out of a goroutine; a broken connection is
@@ -93,7 +95,7 @@ struct GrpcServerOptions {
   int stream_resets_per_second = kDefaultStreamResetsPerSecond;
   // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
-  // Asked before request bytes are buffered, inflated or decoded (transport/export.h); empty =
+  // Asked before request bytes are buffered, inflated or validated (transport/export.h); empty =
   // no memory budget. A refusal is RESOURCE_EXHAUSTED with a retry delay.
   MemoryReserver reserve_memory;
 

@@ -60,6 +60,7 @@
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/wait_group.h"
+#include "otlp/binary_codec.h"
 #include "otlp/compression.h"
 #include "otlp/errors.h"
 #include "otlp/json_codec.h"
@@ -888,7 +889,10 @@ class ConnectionServer {
     if (refusal.has_value()) co_return std::move(*refusal);
     absl::StatusOr<std::string> binary;
     {
-      // The validating decode, within a reservation for what it takes (freed right after).
+      // JSON is decoded (and re-encoded) within a reservation for what the decode takes, freed
+      // right after. Binary bodies are validated on the wire bytes (no decode), but the pipeline
+      // decodes them later without a reservation of its own, so the same claim is taken as an
+      // admission check: the budget must have room for that decode now.
       std::vector<MemoryClaim> decode;
       const std::int64_t estimate = route.json ? otlp::estimate_json_decoded_bytes(body)
                                                : otlp::estimate_decoded_bytes(route.signal, body);
@@ -957,20 +961,27 @@ class ConnectionServer {
     }
   }
 
-  // Decodes the (uncompressed) body; returns the binary request, or an error whose code says
-  // INVALID_ARGUMENT (400) or RESOURCE_EXHAUSTED (413).
+  // Validates (binary) or decodes and re-encodes (JSON) the uncompressed body; returns the
+  // binary request, or an error whose code says INVALID_ARGUMENT (400) or RESOURCE_EXHAUSTED
+  // (413).
   absl::StatusOr<std::string> to_binary_request(const Route& route, std::string body) const {
     if (body.empty()) return body;  // an empty request: nothing to check
+    if (!route.json) {
+      const absl::Status valid = otlp::validate_binary(route.signal, body, state_->limits);
+      if (!valid.ok()) {
+        return absl::Status(valid.code(),
+                            absl::StrCat("invalid ", otlp::request_descriptor(route.signal)->name(),
+                                         ": ", valid.message()));
+      }
+      return body;
+    }
     google::protobuf::Arena arena;
     google::protobuf::Message* message = otlp::new_request(route.signal, &arena);
-    const absl::Status decoded = route.json ? otlp::decode_json(body, *message, state_->limits)
-                                            : otlp::decode_binary(body, *message, state_->limits);
+    const absl::Status decoded = otlp::decode_json(body, *message, state_->limits);
     if (!decoded.ok()) {
-      return absl::Status(decoded.code(),
-                          absl::StrCat("invalid ", message->GetDescriptor()->name(),
-                                       route.json ? " (JSON): " : ": ", decoded.message()));
+      return absl::Status(decoded.code(), absl::StrCat("invalid ", message->GetDescriptor()->name(),
+                                                       " (JSON): ", decoded.message()));
     }
-    if (!route.json) return body;
     return otlp::encode_binary(*message);
   }
 

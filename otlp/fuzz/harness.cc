@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "otlp/binary_codec.h"
 #include "otlp/compression.h"
+#include "otlp/errors.h"
 #include "otlp/json_codec.h"
 #include "otlp/signals.h"
 #include "otlp/testing/examples.h"
@@ -132,6 +134,24 @@ void wire_split(const uint8_t* data, size_t size) {
   check(*wire_count_items(signal, *joined) == *total, "concatenation changed the count");
 }
 
+void binary_validate(const uint8_t* data, size_t size) {
+  if (size < 2) return;
+  const Signal signal = signal_from(data[0]);
+  // Small depths make the recursion limit (16 + 3 × depth) reachable with unknown groups too.
+  DecodeLimits limits = fuzz_limits();
+  constexpr int kDepths[] = {16, 0, 1, 3};
+  limits.max_any_value_depth = kDepths[data[1] % 4];
+  std::string_view bytes(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const absl::Status validated = validate_binary(signal, bytes, limits);
+  auto request = new_request(signal);
+  const absl::Status decoded = decode_binary(bytes, *request, limits);
+  const std::string detail =
+      absl::StrCat("validate: ", validated.ToString(), " decode: ", decoded.ToString());
+  check(validated.ok() == decoded.ok(), "validate_binary and decode_binary disagree", detail);
+  check(error_kind(validated) == error_kind(decoded), "validate_binary's error kind differs",
+        detail);
+}
+
 std::vector<std::string> seeds(std::string_view target) {
   std::vector<std::string> out;
   testing::RandomShape small;
@@ -162,6 +182,8 @@ std::vector<std::string> seeds(std::string_view target) {
       out.push_back(with_selector(selector, *encode_json(*request)));
     } else if (target == "wire_split") {
       out.push_back(with_selector(selector, std::string(1, '\x02') + binary));
+    } else if (target == "binary_validate") {
+      out.push_back(with_selector(selector, std::string(1, '\x00') + binary));
     } else if (target == "decompress") {
       for (uint8_t c = 0; c < 3; ++c)
         out.push_back(with_selector(c, *compress(kCodecs[c], binary)));

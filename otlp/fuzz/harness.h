@@ -27,6 +27,10 @@ void decompress(const uint8_t* data, size_t size);
 // the decoder when the input decodes.
 void wire_split(const uint8_t* data, size_t size);
 
+// validate_binary and decode_binary agree (both accept, or both refuse with the same kind);
+// the second byte picks the limits.
+void binary_validate(const uint8_t* data, size_t size);
+
 struct Target {
   std::string_view name;  // also the folder name under testdata/fuzz_regressions
   void (*run)(const uint8_t*, size_t);
@@ -34,7 +38,8 @@ struct Target {
 inline constexpr Target kTargets[] = {{"binary_decode", binary_decode},
                                       {"json_decode", json_decode},
                                       {"decompress", decompress},
-                                      {"wire_split", wire_split}};
+                                      {"wire_split", wire_split},
+                                      {"binary_validate", binary_validate}};
 
 // Seed inputs for a target: the shared OTLP/JSON examples converted to its
 // input format, plus random requests of every signal.

@@ -24,6 +24,37 @@ bool is_hex_id(const pb::FieldDescriptor& field) {
          name == "profile_id";
 }
 
+// How protobuf's parser expects `field` on the wire (FieldInfo::wire_type, fixed_bytes).
+void set_wire_shape(const pb::FieldDescriptor& field, FieldInfo& f) {
+  switch (field.type()) {
+    case pb::FieldDescriptor::TYPE_DOUBLE:
+    case pb::FieldDescriptor::TYPE_FIXED64:
+    case pb::FieldDescriptor::TYPE_SFIXED64:
+      f.wire_type = WireType::kFixed64;
+      f.fixed_bytes = 8;
+      break;
+    case pb::FieldDescriptor::TYPE_FLOAT:
+    case pb::FieldDescriptor::TYPE_FIXED32:
+    case pb::FieldDescriptor::TYPE_SFIXED32:
+      f.wire_type = WireType::kFixed32;
+      f.fixed_bytes = 4;
+      break;
+    case pb::FieldDescriptor::TYPE_STRING:
+    case pb::FieldDescriptor::TYPE_BYTES:
+    case pb::FieldDescriptor::TYPE_MESSAGE:
+      f.wire_type = WireType::kLen;
+      break;
+    case pb::FieldDescriptor::TYPE_GROUP:
+      f.wire_type = WireType::kStartGroup;
+      break;
+    default:  // the integer types, bool and enums
+      f.wire_type = WireType::kVarint;
+      break;
+  }
+  f.utf8 = field.type() == pb::FieldDescriptor::TYPE_STRING &&
+           field.file()->syntax() == pb::FileDescriptor::SYNTAX_PROTO3;
+}
+
 class Registry {
  public:
   const MessageInfo& get(const pb::Descriptor* descriptor) {
@@ -61,6 +92,7 @@ class Registry {
       f.cpp_type = field->cpp_type();
       f.repeated = field->is_repeated();
       f.hex_id = is_hex_id(*field);
+      set_wire_shape(*field, f);
       if (f.hex_id)
         f.id_bytes = field->name() == "trace_id" || field->name() == "profile_id" ? 16 : 8;
       if (const pb::OneofDescriptor* oneof = field->real_containing_oneof()) {

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/internal/wire_format.h"
+
 namespace otlp::internal {
 
 struct MessageInfo;
@@ -36,6 +38,13 @@ struct FieldInfo {
   const google::protobuf::OneofDescriptor* oneof = nullptr;
   bool first_of_oneof = false;
   const MessageInfo* message = nullptr;  // for message-typed fields
+  // The wire type protobuf's parser reads this field from; any other is an unknown field to it,
+  // except kLen for a repeated scalar (packed).
+  WireType wire_type = WireType::kVarint;
+  // For fixed-size scalars, the bytes of one value (4 or 8); 0 for varints and kLen fields.
+  int fixed_bytes = 0;
+  // A proto3 `string`: the parser refuses invalid UTF-8.
+  bool utf8 = false;
 };
 
 struct MessageInfo {

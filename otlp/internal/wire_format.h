@@ -72,8 +72,9 @@ class WireReader {
     return true;
   }
 
-  // Skips the value of a field whose tag (field, type) was just read.
-  bool skip(uint32_t field, WireType type, int depth = 0) {
+  // Skips the value of a field whose tag (field, type) was just read; groups nest at most
+  // `max_group_depth` deep (callers that mirror a parser with a higher recursion limit raise it).
+  bool skip(uint32_t field, WireType type, int depth = 0, int max_group_depth = kMaxGroupDepth) {
     switch (type) {
       case WireType::kVarint: {
         uint64_t ignored = 0;
@@ -88,7 +89,7 @@ class WireReader {
         return read_len(ignored);
       }
       case WireType::kStartGroup:
-        return skip_group(field, depth + 1);
+        return skip_group(field, depth + 1, max_group_depth);
       case WireType::kEndGroup:
         return false;  // an end without a start
     }
@@ -102,14 +103,14 @@ class WireReader {
     return true;
   }
 
-  bool skip_group(uint32_t group_field, int depth) {
-    if (depth > kMaxGroupDepth) return false;
+  bool skip_group(uint32_t group_field, int depth, int max_group_depth) {
+    if (depth > max_group_depth) return false;
     while (true) {
       uint32_t field = 0;
       WireType type = WireType::kVarint;
       if (!read_tag(field, type)) return false;
       if (type == WireType::kEndGroup) return field == group_field;
-      if (!skip(field, type, depth)) return false;
+      if (!skip(field, type, depth, max_group_depth)) return false;
     }
   }
 

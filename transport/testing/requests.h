@@ -36,10 +36,13 @@ inline bool same_request(otlp::Signal signal, std::string_view a, std::string_vi
   return canonical(*ma) == canonical(*mb);
 }
 
-// The server's message for bytes that do not decode: "invalid <Type>: <otlp's message>".
+// The server's message for binary bytes that are not a valid request: "invalid <Type>: <otlp's
+// message>", the message being otlp::validate_binary's (the servers validate, not decode). The
+// bytes must be refused by decode_binary too.
 inline std::string invalid_message(otlp::Signal signal, std::string_view bytes) {
   std::unique_ptr<google::protobuf::Message> m = otlp::new_request(signal);
-  const absl::Status status = otlp::decode_binary(bytes, *m);
+  if (otlp::decode_binary(bytes, *m).ok()) return "(the bytes decode)";
+  const absl::Status status = otlp::validate_binary(signal, bytes);
   return "invalid " + m->GetDescriptor()->name() + ": " + std::string(status.message());
 }
 
