@@ -148,20 +148,24 @@ std::string random_bytes(otlp::Signal s, std::uint64_t seed) {
 
 // ---- Clients ---------------------------------------------------------------------------
 
-absl::Status send_grpc(const std::string& endpoint, otlp::Signal s, std::string body) {
+absl::Status send_grpc(const std::string& endpoint, otlp::Signal s, std::string body,
+                       otlp::Compression compression = otlp::Compression::kGzip) {
   transport::GrpcClientOptions o;
   o.endpoint = endpoint;
   o.insecure = true;
+  o.compression = compression;
   o.timeout = 30000ms;
   transport::GrpcExporterClient client(o);
   auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
   return csp::block_on(client.export_request(s, std::move(body), ctx)).status;
 }
 
-absl::Status send_http(const std::string& endpoint, otlp::Signal s, std::string body, bool json) {
+absl::Status send_http(const std::string& endpoint, otlp::Signal s, std::string body, bool json,
+                       otlp::Compression compression = otlp::Compression::kGzip) {
   transport::HttpClientOptions o;
   o.endpoint = "http://" + endpoint;
   o.encoding = json ? transport::HttpEncoding::kJson : transport::HttpEncoding::kProto;
+  o.compression = compression;
   o.timeout = 30000ms;
   transport::HttpExporterClient client(o);
   auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
@@ -495,24 +499,9 @@ service:
   };
   const auto send = [](const std::string& endpoint, bool use_grpc, std::string body,
                        otlp::Compression compression, bool json = false) {
-    auto ctx = csp::with_timeout(csp::Context::background(), 60s).first;
-    if (use_grpc) {
-      transport::GrpcClientOptions o;
-      o.endpoint = endpoint;
-      o.insecure = true;
-      o.compression = compression;
-      o.timeout = 30000ms;
-      transport::GrpcExporterClient client(o);
-      return csp::block_on(client.export_request(otlp::Signal::kTraces, std::move(body), ctx))
-          .status;
-    }
-    transport::HttpClientOptions o;
-    o.endpoint = "http://" + endpoint;
-    o.compression = compression;
-    o.encoding = json ? transport::HttpEncoding::kJson : transport::HttpEncoding::kProto;
-    o.timeout = 30000ms;
-    transport::HttpExporterClient client(o);
-    return csp::block_on(client.export_request(otlp::Signal::kTraces, std::move(body), ctx)).status;
+    return use_grpc
+               ? send_grpc(endpoint, otlp::Signal::kTraces, std::move(body), compression)
+               : send_http(endpoint, otlp::Signal::kTraces, std::move(body), json, compression);
   };
   const auto refused = [](const absl::Status& s) {
     return s.code() == absl::StatusCode::kResourceExhausted ||
