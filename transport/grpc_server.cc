@@ -60,6 +60,7 @@
 #include "otlp/wire.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/grpc_framing.h"
+#include "transport/internal/inflate.h"
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/strings.h"
@@ -87,10 +88,6 @@ constexpr csp::Duration kDefaultKeepaliveTime = 2h;
 constexpr csp::Duration kDefaultKeepaliveTimeout = 20s;
 constexpr csp::Duration kDefaultMinPingInterval = 5min;
 constexpr int kMaxPingStrikes = 2;
-// Inflating: the first reservation is this many times the compressed size (at least 64 KiB);
-// a message that inflates further reserves up to the limit and is inflated again.
-constexpr std::size_t kInflateGuessRatio = 16;
-constexpr std::size_t kInflateGuessMin = 64 * 1024;
 
 constexpr std::string_view kAcceptEncoding = "identity,gzip,deflate,zstd";
 
@@ -198,7 +195,10 @@ struct GrpcServer::Impl : std::enable_shared_from_this<GrpcServer::Impl> {
 
   // A claim for `bytes`, or null when the budget refuses.
   MemoryClaim reserve(std::int64_t bytes) const {
-    if (!options.reserve_memory) return std::make_shared<int>(0);
+    if (!options.reserve_memory) {
+      static const MemoryClaim kUnbudgeted = std::make_shared<int>(0);
+      return kUnbudgeted;
+    }
     return options.reserve_memory(bytes);
   }
   // From the request's bytes to the handler's result (a request goroutine).
@@ -793,16 +793,19 @@ void Connection::on_headers_done(Stream& s, bool end_stream) {
 
 void Connection::on_data(Stream& s, std::string_view data) {
   if (s.state != Stream::State::kBody || !s.reader.has_value()) return;  // answered: discard
+  bool memory_refused = false;
   const absl::Status status = s.reader->feed(data, [&](std::int64_t length) {
     MemoryClaim claim = impl_->reserve(length);
-    if (claim == nullptr) return memory_refusal();
+    if (claim == nullptr) {
+      memory_refused = true;
+      return memory_refusal();
+    }
     s.claims->claims.push_back(std::move(claim));
     return absl::OkStatus();
   });
   if (status.ok()) return;
-  const bool refused = status.code() == absl::StatusCode::kResourceExhausted &&
-                       status.message() == memory_refusal().message();
-  answer_error(s, status, 200, refused ? std::optional(kMemoryRefusalRetryAfter) : std::nullopt);
+  answer_error(s, status, 200,
+               memory_refused ? std::optional(kMemoryRefusalRetryAfter) : std::nullopt);
 }
 
 void Connection::on_end_stream(Stream& s) {
@@ -842,36 +845,29 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
   };
   std::string body = std::move(message.payload);
   if (message.compressed) {
-    // Inflate within a reservation: a guess first, the rest of the limit only if needed.
-    std::size_t cap =
-        std::min(max_message_bytes, std::max(kInflateGuessMin, body.size() * kInflateGuessRatio));
-    MemoryClaim claim = reserve(static_cast<std::int64_t>(cap));
-    if (claim == nullptr) co_return refuse();
-    claims->claims.push_back(std::move(claim));
-    absl::StatusOr<std::string> inflated = otlp::decompress(compression, body, cap);
-    if (!inflated.ok() &&
-        otlp::error_kind(inflated.status()) == otlp::ErrorKind::kDecompressionBomb &&
-        cap < max_message_bytes) {
-      claim = reserve(static_cast<std::int64_t>(max_message_bytes - cap));
-      if (claim == nullptr) co_return refuse();
-      claims->claims.push_back(std::move(claim));
-      cap = max_message_bytes;
-      inflated = otlp::decompress(compression, body, cap);
-    }
-    if (!inflated.ok()) {
-      const otlp::ErrorKind kind = otlp::error_kind(inflated.status());
-      if (kind == otlp::ErrorKind::kDecompressionBomb ||
-          kind == otlp::ErrorKind::kMessageTooLarge) {
+    internal::Inflated inflated = internal::inflate_within_budget(
+        compression, body, max_message_bytes, [&](std::int64_t bytes) {
+          MemoryClaim claim = reserve(bytes);
+          if (claim == nullptr) return false;
+          claims->claims.push_back(std::move(claim));
+          return true;
+        });
+    switch (inflated.outcome) {
+      case internal::Inflated::Outcome::kOk:
+        body = std::move(inflated.body);
+        break;
+      case internal::Inflated::Outcome::kMemoryRefused:
+        co_return refuse();
+      case internal::Inflated::Outcome::kTooLarge:
         result.status = absl::ResourceExhaustedError(absl::StrCat(
             "decompressed message exceeds the limit of ", max_message_bytes, " bytes"));
-      } else {
+        co_return result;
+      case internal::Inflated::Outcome::kCorrupt:
         result.status = absl::InternalError(absl::StrCat(
             "cannot decompress the ", internal::av(otlp::compression_name(compression)),
-            " message: ", inflated.status().message()));
-      }
-      co_return result;
+            " message: ", inflated.error.message()));
+        co_return result;
     }
-    body = *std::move(inflated);
   }
   {
     // Validation below decodes nothing, but the pipeline decodes the request later (batch

@@ -68,6 +68,7 @@
 #include "otlp/wire.h"
 #include "transport/internal/cors.h"
 #include "transport/internal/endpoint.h"
+#include "transport/internal/inflate.h"
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/poller_object.h"
@@ -94,7 +95,7 @@ constexpr std::size_t kLingerBytes = 1u << 20;
 constexpr std::chrono::seconds kLingerTime{2};
 // Largest single read from a connection.
 constexpr std::size_t kReadSize = 64u << 10;
-// Memory for a body of unknown length (chunked) and for inflated output is reserved in steps
+// Memory for a body of unknown length (chunked) is reserved in steps
 // that double, starting here.
 constexpr std::uint64_t kReserveStep = 64u << 10;
 // A chunk-size line may have this many characters before its extensions (leading zeros).
@@ -922,43 +923,39 @@ class ConnectionServer {
     co_return result_reply(route, result);
   }
 
-  // Replaces a compressed `body` by its inflated form, reserving memory for the output as it
-  // grows: the output is capped at what is reserved, and the cap doubles (up to the body limit)
-  // while the output does not fit. nullopt on success; otherwise the answer (413, 400, 429).
+  // Replaces a compressed `body` by its inflated form, within reservations
+  // (internal::inflate_within_budget). nullopt on success; otherwise the answer (413, 400, 429).
   std::optional<Reply> inflate(const Route& route, std::string& body) {
     const std::size_t limit = state_->options.max_request_body_bytes;
-    const bool budget = static_cast<bool>(state_->options.reserve_memory);
-    std::size_t cap =
-        budget ? std::min<std::size_t>(limit, std::max<std::size_t>(kReserveStep, 4 * body.size()))
-               : limit;
-    std::size_t reserved = 0;
-    for (;;) {
-      if (!reserve(memory_->inflated, cap - reserved)) return memory_refusal_reply(route.json);
-      reserved = cap;
-      absl::StatusOr<std::string> inflated = otlp::decompress(route.compression, body, cap);
-      if (inflated.ok()) {
-        body = *std::move(inflated);
+    std::function<bool(std::int64_t)> budget;
+    if (state_->options.reserve_memory) {
+      budget = [this](std::int64_t bytes) {
+        return reserve(memory_->inflated, static_cast<std::uint64_t>(bytes));
+      };
+    }
+    internal::Inflated inflated =
+        internal::inflate_within_budget(route.compression, body, limit, budget);
+    switch (inflated.outcome) {
+      case internal::Inflated::Outcome::kOk:
+        body = std::move(inflated.body);
         return std::nullopt;
-      }
-      const otlp::ErrorKind kind = otlp::error_kind(inflated.status());
-      if (kind != otlp::ErrorKind::kDecompressionBomb &&
-          kind != otlp::ErrorKind::kMessageTooLarge) {
-        return status_reply(
-            http::status::bad_request,
-            absl::InvalidArgumentError(absl::StrCat(
-                "cannot decompress the ", internal::av(otlp::compression_name(route.compression)),
-                " request body: ", inflated.status().message())),
-            route.json);
-      }
-      if (cap >= limit) {
+      case internal::Inflated::Outcome::kMemoryRefused:
+        return memory_refusal_reply(route.json);
+      case internal::Inflated::Outcome::kTooLarge:
         return status_reply(
             http::status::payload_too_large,
             absl::ResourceExhaustedError(
                 absl::StrCat("decompressed request body exceeds the limit of ", limit, " bytes")),
             route.json);
-      }
-      cap = std::min(limit, 2 * cap);
+      case internal::Inflated::Outcome::kCorrupt:
+        break;
     }
+    return status_reply(
+        http::status::bad_request,
+        absl::InvalidArgumentError(absl::StrCat(
+            "cannot decompress the ", internal::av(otlp::compression_name(route.compression)),
+            " request body: ", inflated.error.message())),
+        route.json);
   }
 
   // Validates (binary) or decodes and re-encodes (JSON) the uncompressed body; returns the

@@ -105,7 +105,8 @@ struct HttpServerOptions {
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
   // Asked before request bytes are buffered or inflated (transport/export.h); empty = no memory
   // budget. A Content-Length body is reserved in full before it is read; a chunked body in
-  // doubling steps (64 KiB first) as it grows; inflated output likewise, before it is produced.
+  // doubling steps (64 KiB first) as it grows; inflated output before it is produced
+  // (internal/inflate.h).
   // A refusal is answered 429 with Retry-After (kMemoryRefusalRetryAfter) and the Status
   // "data refused due to high memory usage"; the connection is closed if the body was not read.
   // The claims travel to the handler in ExportRequest::memory.
