@@ -196,6 +196,7 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
     // Components first (the file exporter holds a file in dir_), then the directory.
     component_.reset();
     consumer_.reset();
+    shared_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -219,7 +220,14 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
         break;
       }
       case Kind::kProcessor: {
-        auto p = factories_.processor(c.type)->create(id, *node, c.signal, next_, host_);
+        const pipeline::ProcessorFactory* f = factories_.processor(c.type);
+        if (f->has_shared_part()) {
+          // What the graph does: the shared part exists first and runs around the processor.
+          auto shared = f->create_shared(id, *node, host_);
+          ASSERT_TRUE(shared.ok()) << shared.status();
+          shared_ = *shared;
+        }
+        auto p = f->create(id, *node, c.signal, next_, shared_, host_);
         ASSERT_TRUE(p.ok()) << p.status();
         component_ = *p;
         consumer_ = *p;
@@ -245,6 +253,11 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
 
   void start() {
     absl::Status s;
+    if (shared_ && !shared_started_) {
+      ASSERT_TRUE(finishes(shared_->start(), &s)) << "start() of the shared part hung";
+      ASSERT_TRUE(s.ok()) << s;
+      shared_started_ = true;
+    }
     ASSERT_TRUE(finishes(component_->start(), &s)) << "start() hung";
     ASSERT_TRUE(s.ok()) << s;
   }
@@ -252,6 +265,10 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
   void shutdown() {
     ASSERT_TRUE(finishes(component_->shutdown(deadline_ctx(kShutdownDeadline))))
         << "shutdown() did not return within " << kHang.count() << "ns";
+    if (shared_) {
+      ASSERT_TRUE(finishes(shared_->shutdown(deadline_ctx(kShutdownDeadline))))
+          << "shutdown() of the shared part did not return";
+    }
   }
 
   // consume() of one small batch; fails the test if it hangs.
@@ -270,6 +287,8 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
   std::shared_ptr<testing::RecordingConsumer> next_ =
       std::make_shared<testing::RecordingConsumer>();
   std::shared_ptr<pipeline::Component> component_;
+  std::shared_ptr<pipeline::Component> shared_;  // the processor's shared part, if it has one
+  bool shared_started_ = false;
   std::shared_ptr<pipeline::Consumer> consumer_;  // null for receivers
 };
 

@@ -2,27 +2,6 @@
 
 namespace otlp {
 
-std::string_view signal_name(Signal signal) {
-  switch (signal) {
-    case Signal::kTraces:
-      return "traces";
-    case Signal::kMetrics:
-      return "metrics";
-    case Signal::kLogs:
-      return "logs";
-    case Signal::kProfiles:
-      return "profiles";
-  }
-  return "unknown";
-}
-
-std::optional<Signal> parse_signal(std::string_view name) {
-  for (Signal s : kAllSignals) {
-    if (signal_name(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
 const google::protobuf::Descriptor* request_descriptor(Signal signal) {
   switch (signal) {
     case Signal::kTraces:

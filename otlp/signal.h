@@ -16,22 +16,15 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/signal_enum.h"
 
 namespace otlp {
-
-enum class Signal { kTraces, kMetrics, kLogs, kProfiles };
-
-inline constexpr Signal kAllSignals[] = {Signal::kTraces, Signal::kMetrics, Signal::kLogs,
-                                         Signal::kProfiles};
 
 using TracesRequest = opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using MetricsRequest = opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 using LogsRequest = opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
 using ProfilesRequest =
     opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
-
-std::string_view signal_name(Signal signal);
-std::optional<Signal> parse_signal(std::string_view name);
 
 const google::protobuf::Descriptor* request_descriptor(Signal signal);
 

@@ -8,7 +8,10 @@
 //    receivers hand claim() to their servers as the transport::MemoryReserver, so a request is
 //    refused before its bytes are read, inflated or decoded.
 //  - held: data accepted and still buffered inside the collector (batch processors, exporter
-//    queues and their retries), added with hold() and returned with release().
+//    queues and their retries). hold() returns a MemoryTicket, which a component that buffers
+//    a batch puts in the batch (Batch::memory): the bytes count as held until the batch leaves
+//    memory (is sent, dropped or merged into a larger one, which gets its own ticket). A copy of
+//    a ticket holds the bytes again, because a copied batch is a second copy of the bytes.
 // A claim is refused when (claimed + held + its size) would pass the soft limit, when claimed
 // bytes alone would pass the spike allowance (a single claim may exceed the allowance as long as
 // it fits the soft limit), or while the memory limiter's resident-memory check has tightened
@@ -24,8 +27,41 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace pipeline {
+
+class Admission;
+
+// Bytes counted as held while the ticket lives (see Admission::hold). Move-only semantics on
+// move; copying holds the same number of bytes again. A default ticket holds nothing.
+class MemoryTicket {
+ public:
+  MemoryTicket() = default;
+  MemoryTicket(const MemoryTicket& other);
+  MemoryTicket& operator=(const MemoryTicket& other);
+  MemoryTicket(MemoryTicket&& other) noexcept
+      : owner_(std::exchange(other.owner_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+  MemoryTicket& operator=(MemoryTicket&& other) noexcept {
+    if (this != &other) {
+      reset();
+      owner_ = std::exchange(other.owner_, nullptr);
+      bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+  }
+  ~MemoryTicket() { reset(); }
+
+  std::int64_t bytes() const { return bytes_; }
+  // Gives the bytes back now.
+  void reset();
+
+ private:
+  friend class Admission;
+  MemoryTicket(Admission* owner, std::int64_t bytes) : owner_(owner), bytes_(bytes) {}
+  Admission* owner_ = nullptr;
+  std::int64_t bytes_ = 0;
+};
 
 class Admission {
  public:
@@ -58,9 +94,13 @@ class Admission {
     return std::make_shared<Claim>(this, bytes);
   }
 
-  // Data accepted and buffered (see above).
-  void hold(std::int64_t bytes) { held_.fetch_add(bytes, std::memory_order_relaxed); }
-  void release(std::int64_t bytes) { held_.fetch_sub(bytes, std::memory_order_relaxed); }
+  // Data accepted and buffered (see above): held until the ticket is dropped. Never refused:
+  // the data is already in memory, the ticket only accounts for it.
+  MemoryTicket hold(std::int64_t bytes) {
+    if (bytes <= 0) return {};
+    held_.fetch_add(bytes, std::memory_order_relaxed);
+    return MemoryTicket(this, bytes);
+  }
 
   std::int64_t claimed() const { return claimed_.load(std::memory_order_relaxed); }
   std::int64_t held() const { return held_.load(std::memory_order_relaxed); }
@@ -102,6 +142,22 @@ class Admission {
   std::atomic<std::int64_t> refused_{0};
   std::atomic<bool> over_limit_{false};
   std::atomic<const void*> rss_checker_{nullptr};
+
+  friend class MemoryTicket;
 };
+
+inline MemoryTicket::MemoryTicket(const MemoryTicket& other)
+    : MemoryTicket(other.owner_ == nullptr ? MemoryTicket() : other.owner_->hold(other.bytes_)) {}
+
+inline MemoryTicket& MemoryTicket::operator=(const MemoryTicket& other) {
+  if (this != &other) *this = MemoryTicket(other);
+  return *this;
+}
+
+inline void MemoryTicket::reset() {
+  if (owner_ != nullptr) owner_->held_.fetch_sub(bytes_, std::memory_order_relaxed);
+  owner_ = nullptr;
+  bytes_ = 0;
+}
 
 }  // namespace pipeline

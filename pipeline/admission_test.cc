@@ -38,13 +38,30 @@ TEST(Admission, RefusesPastTheSoftLimitAndAcceptsAgainWhenBytesAreGivenBack) {
   ASSERT_NE(c1, nullptr);
   EXPECT_EQ(a.claim(500), nullptr);  // 1100 > 1000
   EXPECT_EQ(a.claimed(), 600);       // the refused claim left nothing behind
-  a.hold(300);
+  MemoryTicket held = a.hold(300);
   EXPECT_EQ(a.claim(200), nullptr);  // 600 + 300 + 200 > 1000
   EXPECT_EQ(a.refused(), 2);
   c1.reset();
   EXPECT_NE(a.claim(500), nullptr);  // 300 + 500
-  a.release(300);
+  held.reset();
   EXPECT_EQ(a.used(), 0);
+}
+
+TEST(Admission, TicketsHoldUntilDroppedAndACopyHoldsAgain) {
+  Admission a;
+  {
+    MemoryTicket t = a.hold(100);
+    EXPECT_EQ(a.held(), 100);
+    MemoryTicket copy = t;  // a copied batch is a second copy of its bytes
+    EXPECT_EQ(a.held(), 200);
+    MemoryTicket moved = std::move(t);  // moving changes nothing
+    EXPECT_EQ(a.held(), 200);
+    EXPECT_EQ(t.bytes(), 0);  // NOLINT(bugprone-use-after-move): moved-from is empty
+    copy = MemoryTicket();
+    EXPECT_EQ(a.held(), 100);
+    EXPECT_EQ(a.hold(0).bytes(), 0);
+  }
+  EXPECT_EQ(a.held(), 0);
 }
 
 TEST(Admission, SpikeAllowanceLetsOneLargeClaimAloneButNotTwo) {
@@ -87,14 +104,15 @@ TEST(Admission, ConcurrentClaimsAndReleasesSumToZero) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::shared_ptr<void>> mine;
+      std::vector<MemoryTicket> tickets;
       for (int i = 0; i < kRounds; ++i) {
         auto c = a.claim(1 + (i * 7 + t) % 1000);
         if (c) {
           granted.fetch_add(1);
           mine.push_back(std::move(c));
         }
-        if (i % 3 == 0) a.hold(5);
-        if (i % 3 == 2) a.release(5);
+        if (i % 3 == 0) tickets.push_back(a.hold(5));
+        if (i % 3 == 2 && !tickets.empty()) tickets.pop_back();
         // Drop claims in a different order than taken, sometimes several at once.
         if (mine.size() > 8 || i % 11 == 0) {
           mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(mine.size() / 2));
@@ -103,7 +121,7 @@ TEST(Admission, ConcurrentClaimsAndReleasesSumToZero) {
         EXPECT_LE(a.claimed(), 2'000 + kThreads * 1000);
       }
       mine.clear();
-      a.release(5 * ((kRounds + 2) / 3 - kRounds / 3));
+      tickets.clear();
     });
   }
   for (auto& th : threads) th.join();

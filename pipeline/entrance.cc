@@ -1,46 +1,57 @@
 #include "pipeline/entrance.h"
 
-#include "csp/scheduler.h"
+#include "absl/strings/str_cat.h"
+#include "csp/select.h"
 
 namespace pipeline {
 
-PipelineEntrance::PipelineEntrance(std::string name, std::size_t capacity, std::size_t workers,
+PipelineEntrance::PipelineEntrance(std::string name, std::size_t capacity,
                                    std::shared_ptr<Consumer> next)
     : name_(std::move(name)),
-      workers_(workers == 0 ? 1 : workers),
       next_(std::move(next)),
-      queue_(capacity) {}
+      slots_(capacity == 0 ? 1 : capacity),
+      empty_(0) {}
 
-void PipelineEntrance::start() {
-  running_.add(static_cast<std::int64_t>(workers_));
-  for (std::size_t i = 0; i < workers_; ++i) csp::go(work());
+bool PipelineEntrance::enter() {
+  // Under the lock, so that shutdown() either sees this caller counted or refuses it.
+  std::lock_guard lock(mu_);
+  if (closed_) return false;
+  ++callers_;
+  return true;
+}
+
+void PipelineEntrance::leave() {
+  std::lock_guard lock(mu_);
+  if (--callers_ == 0 && closed_) empty_.close();
 }
 
 csp::Task<absl::Status> PipelineEntrance::consume(csp::Context ctx, Batch batch) {
-  csp::Chan<absl::Status> answer(1);
-  if (!queue_.try_send(Item{ctx, std::move(batch), answer})) {
-    co_return absl::UnavailableError("pipeline " + name_ + " is full");
+  if (ctx.is_done()) {
+    co_return absl::UnavailableError(absl::StrCat("pipeline ", name_, ": the caller gave up"));
   }
-  auto got = co_await csp::recv_ctx(ctx, answer);
-  if (!got.ok()) co_return got.status();  // the client gave up waiting
-  if (!got->has_value()) co_return absl::UnavailableError("pipeline " + name_ + " shut down");
-  co_return std::move(**got);
+  if (!enter()) co_return absl::UnavailableError(absl::StrCat("pipeline ", name_, " shut down"));
+  absl::Status s;
+  if (!slots_.try_acquire()) s = co_await slots_.acquire(ctx);
+  if (s.ok()) {
+    s = co_await next_->consume(ctx, std::move(batch));
+    slots_.release();
+  } else {
+    s = absl::UnavailableError(absl::StrCat("pipeline ", name_, " is full: ", s.message()));
+  }
+  leave();
+  co_return s;
 }
 
-csp::Task<void> PipelineEntrance::work() {
-  while (auto item = co_await queue_.recv()) {
-    // The client stopped waiting (its request timed out and was answered "retry"): passing the
-    // batch on now would deliver it twice once the client retries.
-    if (item->ctx.is_done()) continue;
-    absl::Status s = co_await next_->consume(item->ctx, std::move(item->batch));
-    item->answer.try_send(std::move(s));
+csp::Task<void> PipelineEntrance::shutdown(csp::Context ctx) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closed_) {
+      closed_ = true;
+      if (callers_ == 0) empty_.close();
+    }
   }
-  running_.done();
-}
-
-csp::Task<void> PipelineEntrance::shutdown() {
-  queue_.close();
-  co_await running_.wait();
+  // Every caller inside answers by its own deadline; ctx bounds the wait all the same.
+  co_await csp::select(csp::recv(empty_), csp::recv(ctx.done()));
 }
 
 }  // namespace pipeline

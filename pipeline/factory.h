@@ -8,6 +8,16 @@
 // create() parses and validates the component's config (unknown keys and bad values are errors
 // naming the key and line) and builds the component without starting it, so `otlpd validate`
 // can build the whole graph and stop. Lifetimes: factories outlive everything they create.
+//
+// How many instances exist is the graph's decision (pipeline/graph.h), from what the factory
+// declares; a factory never caches what it created:
+//  - a receiver id is one instance, whatever pipelines and signals list it;
+//  - a processor is one instance per (pipeline, id); a factory whose processors share state
+//    across pipelines (memory_limiter) declares it with has_shared_part(), and the graph builds
+//    that part once per id and hands it to each pipeline's processor;
+//  - an exporter id is one instance per signal, or one for every signal when the factory says
+//    shared_across_signals() (file, otlp);
+//  - a connector id is one instance.
 
 #include <memory>
 #include <string>
@@ -44,17 +54,31 @@ class ReceiverFactory : public Factory {
 
 class ProcessorFactory : public Factory {
  public:
-  // One processor per (pipeline, id): it sends what it lets through to `next`.
-  virtual absl::StatusOr<std::shared_ptr<Processor>> create(const ComponentId& id,
-                                                            const ConfigNode& config,
-                                                            otlp::Signal signal,
-                                                            std::shared_ptr<Consumer> next,
-                                                            Host& host) const = 0;
+  // True if the processors of one id share a part across pipelines (see create_shared).
+  virtual bool has_shared_part() const { return false; }
+  // The shared part of an id, built once and started before (shut down after) every pipeline's
+  // processor of that id. Called only when has_shared_part().
+  virtual absl::StatusOr<std::shared_ptr<Component>> create_shared(const ComponentId& id,
+                                                                   const ConfigNode& config,
+                                                                   Host& host) const {
+    (void)id;
+    (void)config;
+    (void)host;
+    return std::shared_ptr<Component>();
+  }
+  // One processor per (pipeline, id): it sends what it lets through to `next`. `shared` is the
+  // id's shared part (null without one).
+  virtual absl::StatusOr<std::shared_ptr<Processor>> create(
+      const ComponentId& id, const ConfigNode& config, otlp::Signal signal,
+      std::shared_ptr<Consumer> next, std::shared_ptr<Component> shared, Host& host) const = 0;
 };
 
 class ExporterFactory : public Factory {
  public:
-  // One exporter per (id, signal), shared by the pipelines of that signal that list it.
+  // True: one instance per id takes every signal (the signal passed to create() is the first
+  // one the graph needed it for). False: one instance per (id, signal).
+  virtual bool shared_across_signals() const { return false; }
+  // Shared by every pipeline (of the signal, or of all signals) that lists the id.
   virtual absl::StatusOr<std::shared_ptr<Exporter>> create(const ComponentId& id,
                                                            const ConfigNode& config,
                                                            otlp::Signal signal,

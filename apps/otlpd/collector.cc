@@ -14,7 +14,7 @@
 #include "otlp/log_throttle.h"
 #include "pipeline/config/config.h"
 #include "pipeline/config/duration.h"
-#include "pipeline/service.h"
+#include "pipeline/graph.h"
 
 namespace otlpd {
 
@@ -107,9 +107,9 @@ pipeline::LogLevel log_level(const std::string& name) {
 }
 
 // Loads and builds; prints the error and returns null on failure.
-std::unique_ptr<pipeline::Service> build(const CollectorOptions& options,
-                                         const pipeline::Factories& factories,
-                                         std::unique_ptr<pipeline::Host>* host) {
+std::unique_ptr<pipeline::Graph> build(const CollectorOptions& options,
+                                       const pipeline::Factories& factories,
+                                       std::unique_ptr<pipeline::Host>* host) {
   auto config = load(options);
   if (!config.ok()) {
     std::cerr << "otlpd: invalid configuration: " << config.status().message() << "\n";
@@ -119,7 +119,7 @@ std::unique_ptr<pipeline::Service> build(const CollectorOptions& options,
   for (const std::string& w : config->warnings) {
     (*host)->log(pipeline::LogLevel::kWarn, "config", w);
   }
-  auto service = pipeline::Service::build(*config, factories, **host);
+  auto service = pipeline::Graph::build(*config, factories, **host);
   if (!service.ok()) {
     std::cerr << "otlpd: invalid configuration: " << service.status().message() << "\n";
     return nullptr;
@@ -194,7 +194,7 @@ int run_collector(const CollectorOptions& options) {
   otlp::install_protobuf_log_handler();
   pipeline::Factories factories = components::make_factories();
   std::unique_ptr<pipeline::Host> host;
-  std::unique_ptr<pipeline::Service> service = build(options, factories, &host);
+  std::unique_ptr<pipeline::Graph> service = build(options, factories, &host);
   if (!service) return 1;
   const BadInputLogFlusher flush_bad_input_counts;
   if (absl::StatusOr<rlim_t> files = raise_open_files_limit(); files.ok()) {

@@ -1,12 +1,13 @@
 #pragma once
 // Test helpers for components: a consumer that records what it accepts, and can be told to
-// refuse (retryably or not) for a while.
+// refuse (retryably or not) for a while, or to stall.
 
 #include <atomic>
 #include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "csp/chan.h"
 #include "pipeline/component.h"
 
 namespace components::testing {
@@ -14,6 +15,7 @@ namespace components::testing {
 class RecordingConsumer final : public pipeline::Consumer {
  public:
   csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
+    if (!gate.is_nil()) co_await gate.recv();  // a stalled backend until the gate closes
     if (refusals_left_.load() > 0) {
       refusals_left_.fetch_sub(1);
       ++refused_;
@@ -41,6 +43,9 @@ class RecordingConsumer final : public pipeline::Consumer {
     return n;
   }
   int refused() const { return refused_.load(); }
+
+  // Set before use to make every consume wait until it is closed.
+  csp::Chan<csp::Unit> gate;
 
  private:
   mutable std::mutex mu_;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -91,23 +92,9 @@ absl::StatusOr<ComponentId> ComponentId::parse(std::string_view text, SourceLoca
 
 std::string ComponentId::str() const { return join_id(type_, name_); }
 
-std::string_view signal_type_name(SignalType signal) {
-  switch (signal) {
-    case SignalType::kTraces:
-      return "traces";
-    case SignalType::kMetrics:
-      return "metrics";
-    case SignalType::kLogs:
-      return "logs";
-    case SignalType::kProfiles:
-      return "profiles";
-  }
-  return "unknown";
-}
-
-PipelineId::PipelineId(SignalType signal, std::string_view name) : signal_(signal), name_(name) {
+PipelineId::PipelineId(otlp::Signal signal, std::string_view name) : signal_(signal), name_(name) {
   if (!name.empty() && !name_problem(name).empty()) {
-    die("pipeline id", signal_type_name(signal), name);
+    die("pipeline id", otlp::signal_name(signal), name);
   }
 }
 
@@ -120,11 +107,8 @@ absl::StatusOr<PipelineId> PipelineId::parse(std::string_view text, SourceLocati
     name = text.substr(slash + 1);
     has_name = true;
   }
-  const SignalType* signal = nullptr;
-  for (const SignalType& candidate : kAllSignalTypes) {
-    if (signal_type_name(candidate) == head) signal = &candidate;
-  }
-  if (signal == nullptr) {
+  const std::optional<otlp::Signal> signal = otlp::parse_signal(head);
+  if (!signal) {
     return invalid_id("pipeline id", text,
                       "the signal must be traces, metrics, logs or profiles, optionally "
                       "followed by \"/name\"",
@@ -141,7 +125,7 @@ absl::StatusOr<PipelineId> PipelineId::parse(std::string_view text, SourceLocati
   return id;
 }
 
-std::string PipelineId::str() const { return join_id(signal_type_name(signal_), name_); }
+std::string PipelineId::str() const { return join_id(otlp::signal_name(signal_), name_); }
 
 std::string_view component_kind_name(ComponentKind kind) {
   switch (kind) {

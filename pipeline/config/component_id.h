@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "otlp/signal_enum.h"
 #include "pipeline/config/source_location.h"
 
 namespace pipeline {
@@ -59,23 +60,16 @@ class ComponentId {
   SourceLocation where_;
 };
 
-// The signal a pipeline carries. Same order and names as otlp::Signal (otlp/signal.h); the
-// engine maps one to the other, so the two lists must stay in step.
-enum class SignalType { kTraces, kMetrics, kLogs, kProfiles };
-
-inline constexpr SignalType kAllSignalTypes[] = {SignalType::kTraces, SignalType::kMetrics,
-                                                 SignalType::kLogs, SignalType::kProfiles};
-
-std::string_view signal_type_name(SignalType signal);  // "traces", "metrics", ...
-
+// A pipeline carries one otlp::Signal (otlp/signal_enum.h, free of protobuf): the config
+// and the data path name signals with the same enum.
 class PipelineId {
  public:
   PipelineId() = default;  // "traces"
-  explicit PipelineId(SignalType signal, std::string_view name = {});
+  explicit PipelineId(otlp::Signal signal, std::string_view name = {});
 
   static absl::StatusOr<PipelineId> parse(std::string_view text, SourceLocation where = {});
 
-  SignalType signal() const { return signal_; }
+  otlp::Signal signal() const { return signal_; }
   const std::string& name() const { return name_; }
   std::string str() const;  // "traces" or "traces/2"
   const SourceLocation& where() const { return where_; }
@@ -93,7 +87,7 @@ class PipelineId {
   }
 
  private:
-  SignalType signal_ = SignalType::kTraces;
+  otlp::Signal signal_ = otlp::Signal::kTraces;
   std::string name_;
   SourceLocation where_;
 };

@@ -96,13 +96,13 @@ TEST(ComponentIdDeathTest, InvalidIdInCodeAborts) {
 TEST(PipelineId, ParsesSignalAndName) {
   struct Case {
     const char* text;
-    SignalType signal;
+    otlp::Signal signal;
     const char* name;
   };
   for (const Case& c :
-       {Case{"traces", SignalType::kTraces, ""}, Case{"metrics/2", SignalType::kMetrics, "2"},
-        Case{"logs/audit trail", SignalType::kLogs, "audit trail"},
-        Case{"profiles/x", SignalType::kProfiles, "x"}}) {
+       {Case{"traces", otlp::Signal::kTraces, ""}, Case{"metrics/2", otlp::Signal::kMetrics, "2"},
+        Case{"logs/audit trail", otlp::Signal::kLogs, "audit trail"},
+        Case{"profiles/x", otlp::Signal::kProfiles, "x"}}) {
     absl::StatusOr<PipelineId> id = PipelineId::parse(c.text);
     ASSERT_TRUE(id.ok()) << c.text << ": " << id.status();
     EXPECT_EQ(id->signal(), c.signal);
@@ -125,13 +125,13 @@ TEST(PipelineId, RejectsUnknownSignalsAndBadNames) {
 TEST(PipelineId, OrdersBySignalThenName) {
   EXPECT_LT(*PipelineId::parse("traces/z"), *PipelineId::parse("metrics"));
   EXPECT_LT(*PipelineId::parse("logs"), *PipelineId::parse("logs/a"));
-  EXPECT_EQ(PipelineId(SignalType::kLogs, "a"), *PipelineId::parse("logs/a"));
-  EXPECT_EQ(std::hash<PipelineId>()(PipelineId(SignalType::kLogs, "a")),
+  EXPECT_EQ(PipelineId(otlp::Signal::kLogs, "a"), *PipelineId::parse("logs/a"));
+  EXPECT_EQ(std::hash<PipelineId>()(PipelineId(otlp::Signal::kLogs, "a")),
             std::hash<PipelineId>()(*PipelineId::parse("logs/a")));
 }
 
 TEST(Names, SignalsAndKinds) {
-  EXPECT_EQ(signal_type_name(SignalType::kProfiles), "profiles");
+  EXPECT_EQ(otlp::signal_name(otlp::Signal::kProfiles), "profiles");
   EXPECT_EQ(component_kind_name(ComponentKind::kConnector), "connector");
   EXPECT_EQ(section_name(ComponentKind::kExtension), "extensions");
 }

@@ -204,7 +204,7 @@ service:
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->service.log_level, "warn");
   ASSERT_EQ(config->service.pipelines.size(), 1u);
-  EXPECT_EQ(config->service.pipelines.begin()->first.signal(), SignalType::kProfiles);
+  EXPECT_EQ(config->service.pipelines.begin()->first.signal(), otlp::Signal::kProfiles);
   EXPECT_EQ(config->service.pipelines.begin()->first.name(), "1");
 }
 

@@ -1,8 +1,5 @@
 #include "components/exporters/file/factory.h"
 
-#include <map>
-#include <mutex>
-
 #include "components/internal/config_util.h"
 
 namespace components {
@@ -42,26 +39,17 @@ class FileFactory final : public pipeline::ExporterFactory {
  public:
   std::string_view type() const override { return "file"; }
   bool supports(otlp::Signal) const override { return true; }
+  // Every signal writes to the one file, so lines never interleave (as the Collector's file
+  // exporter shares one instance).
+  bool shared_across_signals() const override { return true; }
   absl::StatusOr<std::shared_ptr<pipeline::Exporter>> create(const pipeline::ComponentId& id,
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,
                                                              pipeline::Host& host) const override {
     auto c = parse_file_config(config);
     if (!c.ok()) return c.status();
-    // One instance per id, shared by every signal: they write to one file (as the Collector's
-    // shared file exporter does), so lines never interleave.
-    std::lock_guard lock(mu_);
-    auto& slot = instances_[{id.str(), &host}];
-    if (auto existing = slot.lock()) return std::shared_ptr<pipeline::Exporter>(existing);
-    auto e = std::make_shared<FileExporter>(id.str(), *c, host);
-    slot = e;
-    return std::shared_ptr<pipeline::Exporter>(e);
+    return std::shared_ptr<pipeline::Exporter>(std::make_shared<FileExporter>(id.str(), *c, host));
   }
-
- private:
-  mutable std::mutex mu_;
-  mutable std::map<std::pair<std::string, pipeline::Host*>, std::weak_ptr<FileExporter>>
-      instances_;  // guarded by mu_
 };
 
 }  // namespace

@@ -57,8 +57,9 @@ absl::Status FileExporter::open_locked() {
 
 csp::Task<absl::Status> FileExporter::start() {
   std::lock_guard lock(state_->mu);
-  if (users_++ > 0) co_return absl::OkStatus();
+  if (started_) co_return absl::OkStatus();
   if (auto s = open_locked(); !s.ok()) co_return s;
+  started_ = true;
   if (config_.flush_interval > csp::Duration::zero()) {
     flusher_ = Flusher{csp::Chan<csp::Unit>(0), csp::Chan<csp::Unit>(0)};
     csp::go(flush_every(state_, config_.flush_interval, *flusher_));
@@ -146,8 +147,8 @@ csp::Task<void> FileExporter::shutdown(csp::Context) {
   std::optional<Flusher> flusher;
   {
     std::lock_guard lock(state_->mu);
-    if (users_ == 0) co_return;  // never started, or already shut down
-    if (--users_ > 0) co_return;
+    if (!started_) co_return;  // never started, or already shut down
+    started_ = false;
     flusher = std::exchange(flusher_, std::nullopt);
   }
   // Join the flusher before closing the file (it takes the mutex, so not while holding it).

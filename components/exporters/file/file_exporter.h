@@ -9,12 +9,13 @@
 //  - With rotation, a file that would pass max_megabytes is renamed to
 //    <name>-<UTC timestamp><ext> and a new one started; only max_backups old files are kept.
 //  - A write error refuses the batch with UNAVAILABLE (the disk may come back).
-//  - One instance may serve several pipelines (signals): start() and shutdown() are counted,
-//    the file opens on the first start and closes on the last shutdown. A shutdown without a
-//    matching start does nothing; consume() before start or after the last shutdown refuses.
-//  - Periodic flushing runs on a goroutine started by the first start() and joined by the last
-//    shutdown(); it shares only the file state (never `this`), so it cannot outlive what it
-//    touches, and it never runs on the timer thread.
+//  - One instance per id serves every signal (the factory is shared_across_signals, so the
+//    graph builds it once): all signals go to one file. The file opens at start() and closes
+//    at shutdown(); a shutdown without a start does nothing; consume() before start or after
+//    shutdown refuses.
+//  - Periodic flushing runs on a goroutine started by start() and joined by shutdown(); it
+//    shares only the file state (never `this`), so it cannot outlive what it touches, and it
+//    never runs on the timer thread.
 
 #include <cstdio>
 #include <memory>
@@ -70,7 +71,7 @@ class FileExporter final : public pipeline::Exporter {
   FileConfig config_;
   pipeline::Host& host_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
-  int users_ = 0;                   // start() calls not yet matched by shutdown(); guarded by mu
+  bool started_ = false;            // between start() and shutdown(); guarded by mu
   std::optional<Flusher> flusher_;  // while started with a flush interval; guarded by mu
 };
 

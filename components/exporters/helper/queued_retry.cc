@@ -37,18 +37,24 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
     co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
   }
   if (!queue_config_.enabled) co_return co_await send_with_retry(ctx, batch);
-  const auto bytes = static_cast<std::int64_t>(batch.bytes.size());
-  if (queue_.try_send(std::move(batch))) {
-    host_.admission().hold(bytes);  // until sent or dropped (sender())
-    co_return absl::OkStatus();
+  // Held until a sender has sent or dropped it. While the queue is full the caller waits for
+  // room, until its own deadline (backpressure, not an unbounded buffer).
+  if (batch.memory.bytes() == 0) {
+    batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
   }
-  co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full"));
+  absl::Status s = co_await csp::send_ctx(ctx, queue_, std::move(batch));
+  if (s.ok()) co_return s;
+  if (s.code() == absl::StatusCode::kFailedPrecondition) {
+    co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
+  }
+  co_return absl::UnavailableError(
+      absl::StrCat("exporter ", id_, ": sending queue is full: ", s.message()));
 }
 
 csp::Task<void> QueuedRetryExporter::sender() {
   while (auto batch = co_await queue_.recv()) {
     (void)co_await send_with_retry(stop_ctx_, *batch);
-    host_.admission().release(static_cast<std::int64_t>(batch->bytes.size()));
+    // Leaving the loop body destroys the batch, and with it its memory ticket.
   }
   senders_.done();
 }

@@ -4,9 +4,11 @@
 // jitter (the Collector's exporterhelper, on channels).
 //
 // Contract:
-//  - With the queue enabled, consume() accepts a batch when it fits in the queue and refuses
-//    with UNAVAILABLE ("sending queue is full") otherwise; senders deliver queued batches in
-//    the background. With the queue disabled, consume() sends (with retries) and answers with
+//  - With the queue enabled, consume() accepts a batch once it is in the queue; while the queue
+//    is full it waits for room until the caller's context is done, then refuses with
+//    UNAVAILABLE ("sending queue is full"). Senders deliver queued batches in the background;
+//    a queued batch holds its bytes against the memory budget (Batch::memory) until it is sent
+//    or dropped. With the queue disabled, consume() sends (with retries) and answers with
 //    the outcome.
 //  - A failed attempt is retried only if it is retryable (send_fn's outcome says so); the wait
 //    is the server's retry-after when given, else the backoff; a batch is dropped (and logged)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "csp/csp.h"
 
@@ -63,7 +64,7 @@ TEST(QueuedRetryExporter, DeliversEveryQueuedBatchOnceDespiteFailures) {
   EXPECT_EQ(e.dropped_items(), 0);
 }
 
-TEST(QueuedRetryExporter, FullQueueRefusesRetryably) {
+TEST(QueuedRetryExporter, FullQueueMakesCallersWaitThenRefusesRetryably) {
   pipeline::Host host(pipeline::LogLevel::kError);
   csp::Chan<csp::Unit> release(0);
   SendFn stuck = [&](otlp::Signal, const std::string&, csp::Context) -> csp::Task<SendOutcome> {
@@ -75,7 +76,7 @@ TEST(QueuedRetryExporter, FullQueueRefusesRetryably) {
   int accepted = 0;
   absl::Status refusal;
   for (int i = 0; i < 10; ++i) {
-    absl::Status s = csp::block_on(e.consume(deadline(1s), batch(i)));
+    absl::Status s = csp::block_on(e.consume(deadline(20ms), batch(i)));
     if (s.ok()) {
       ++accepted;
     } else {
@@ -87,8 +88,15 @@ TEST(QueuedRetryExporter, FullQueueRefusesRetryably) {
   EXPECT_GE(accepted, 2);
   EXPECT_EQ(refusal.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(refusal.message().find("sending queue is full"), std::string::npos);
+  EXPECT_GT(host.admission().held(), 0) << "queued batches are held in memory";
+  // A caller with time to wait gets in once the sender takes the next batch.
+  std::thread patient(
+      [&] { EXPECT_TRUE(csp::block_on(e.consume(deadline(30s), batch(99))).ok()); });
   release.close();
+  patient.join();
   csp::block_on(e.shutdown(deadline(10s)));
+  EXPECT_EQ(e.sent_items(), accepted + 1);
+  EXPECT_EQ(host.admission().held(), 0) << "sent batches give their memory back";
 }
 
 TEST(QueuedRetryExporter, PermanentErrorsAreNotRetried) {

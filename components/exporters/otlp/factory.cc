@@ -102,6 +102,8 @@ class OtlpGrpcFactory final : public pipeline::ExporterFactory {
   std::string_view type() const override { return "otlp"; }
   bool supports(otlp::Signal) const override { return true; }
   pipeline::Stability stability() const override { return pipeline::Stability::kStable; }
+  // One client, queue and set of senders per id for every signal.
+  bool shared_across_signals() const override { return true; }
   absl::StatusOr<std::shared_ptr<pipeline::Exporter>> create(const pipeline::ComponentId& id,
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,
@@ -118,6 +120,8 @@ class OtlpHttpFactory final : public pipeline::ExporterFactory {
   std::string_view type() const override { return type_; }
   bool supports(otlp::Signal) const override { return true; }
   pipeline::Stability stability() const override { return pipeline::Stability::kStable; }
+  // One client, queue and set of senders per id for every signal.
+  bool shared_across_signals() const override { return true; }
   absl::StatusOr<std::shared_ptr<pipeline::Exporter>> create(const pipeline::ComponentId& id,
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,

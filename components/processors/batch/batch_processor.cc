@@ -15,8 +15,6 @@ namespace components {
 namespace {
 
 constexpr std::size_t kInputCapacity = 64;
-constexpr csp::Duration kFirstBackoff = std::chrono::milliseconds(50);
-constexpr csp::Duration kMaxBackoff = std::chrono::seconds(5);
 
 template <class Request>
 absl::StatusOr<std::vector<std::string>> split_decoded(std::string_view bytes,
@@ -87,12 +85,10 @@ csp::Task<absl::Status> BatchProcessor::start() {
 
 csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batch batch) {
   if (batch.items == 0 && batch.bytes.empty()) co_return absl::OkStatus();
-  const auto bytes = static_cast<std::int64_t>(batch.bytes.size());
+  // Held from the moment it is accepted until the gathered batch it joins is handed on.
+  batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
   absl::Status s = co_await csp::send_ctx(ctx, input_, std::move(batch));
-  if (s.ok()) {
-    host_.admission().hold(bytes);  // until flushed (flush())
-    co_return s;
-  }
+  if (s.ok()) co_return s;
   if (s.code() == absl::StatusCode::kFailedPrecondition) {
     co_return absl::UnavailableError(absl::StrCat("processor ", id_, " is shutting down"));
   }
@@ -112,8 +108,7 @@ csp::Task<void> BatchProcessor::run() {
     if (!in) break;  // closed: shutting down
     if (pending_.empty()) timer = csp::after(config_.timeout);
     pending_items_ += in->items;
-    pending_bytes_ += static_cast<std::int64_t>(in->bytes.size());
-    pending_.push_back(std::move(in->bytes));
+    pending_.push_back(*std::move(in));
     if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
       timer = csp::Chan<csp::TimePoint>();
       co_await flush();
@@ -125,27 +120,27 @@ csp::Task<void> BatchProcessor::run() {
 
 csp::Task<void> BatchProcessor::flush() {
   if (pending_.empty()) co_return;
-  std::vector<std::string_view> views(pending_.begin(), pending_.end());
+  std::vector<std::string_view> views;
+  views.reserve(pending_.size());
+  for (const pipeline::Batch& b : pending_) views.push_back(b.bytes);
   absl::StatusOr<std::string> merged = otlp::wire_concat(signal_, views);
-  std::int64_t items = pending_items_;
-  // The gathered bytes stay counted as held until they are handed on (or dropped).
-  struct ReleaseHeld {
-    pipeline::Host& host;
-    std::int64_t bytes;
-    ~ReleaseHeld() { host.admission().release(bytes); }
-  } release_held{host_, pending_bytes_};
+  const std::int64_t items = pending_items_;
+  // The parts' tickets go with the parts; the merged bytes get one of their own (held, with its
+  // pieces, until the next consumer has taken them).
   pending_.clear();
   pending_items_ = 0;
-  pending_bytes_ = 0;
   if (!merged.ok()) {
     dropped_items_ += items;
     host_.log(pipeline::LogLevel::kError, id_,
               absl::StrCat("dropping ", items, " items: ", merged.status().message()));
     co_return;
   }
+  pipeline::MemoryTicket held = host_.admission().hold(static_cast<std::int64_t>(merged->size()));
   if (config_.send_batch_max_size == 0 ||
       static_cast<std::uint64_t>(items) <= config_.send_batch_max_size) {
-    co_await deliver(*std::move(merged), items);
+    // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
+    pipeline::Batch batch{signal_, *std::move(merged), items, std::move(held)};
+    co_await deliver(std::move(batch));
     co_return;
   }
   auto parts = split_request(signal_, *merged, config_.send_batch_max_size);
@@ -157,27 +152,24 @@ csp::Task<void> BatchProcessor::flush() {
   }
   for (std::string& part : *parts) {
     auto n = otlp::wire_count_items(signal_, part);
-    co_await deliver(std::move(part), n.ok() ? static_cast<std::int64_t>(*n) : 0);
+    pipeline::MemoryTicket part_held =
+        host_.admission().hold(static_cast<std::int64_t>(part.size()));
+    pipeline::Batch batch{signal_, std::move(part), n.ok() ? static_cast<std::int64_t>(*n) : 0,
+                          std::move(part_held)};
+    co_await deliver(std::move(batch));
   }
 }
 
-csp::Task<void> BatchProcessor::deliver(std::string bytes, std::int64_t items) {
-  csp::Duration backoff = kFirstBackoff;
-  for (;;) {
-    // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
-    pipeline::Batch batch{signal_, bytes, items};
-    absl::Status s = co_await next_->consume(stop_ctx_, std::move(batch));
-    if (s.ok()) co_return;
-    if (!pipeline::is_retryable(s) || stop_ctx_.is_done()) {
-      dropped_items_ += items;
-      host_.log(pipeline::LogLevel::kError, id_,
-                absl::StrCat("dropping ", items, " items: ", s.ToString()));
-      co_return;
-    }
-    // Wait, but no longer than the shutdown deadline allows.
-    co_await csp::select(csp::recv(csp::after(backoff)), csp::recv(stop_ctx_.done()));
-    backoff = std::min(backoff * 2, kMaxBackoff);
-  }
+csp::Task<void> BatchProcessor::deliver(pipeline::Batch batch) {
+  // One call: a consumer that cannot take the batch yet blocks until it can or the shutdown
+  // deadline passes (backpressure is a blocking send, retries belong to the exporter). What it
+  // refuses is dropped.
+  const std::int64_t items = batch.items;
+  absl::Status s = co_await next_->consume(stop_ctx_, std::move(batch));
+  if (s.ok()) co_return;
+  dropped_items_ += items;
+  host_.log(pipeline::LogLevel::kError, id_,
+            absl::StrCat("dropping ", items, " items: ", s.ToString()));
 }
 
 csp::Task<void> BatchProcessor::shutdown(csp::Context ctx) {

@@ -11,8 +11,12 @@
 //    holds more items than that (large inputs are split, keeping resource/scope grouping).
 //  - Gathering works on wire bytes (concatenated requests are a valid request); only a split
 //    below one resource decodes.
-//  - What the next consumer refuses as retryable is retried with backoff until it is accepted
-//    or the shutdown deadline passes; what it rejects as bad data is dropped and logged.
+//  - A gathered batch is handed on with one call: while the next consumer cannot take it, that
+//    call blocks (a context-aware channel send in the exporter's queue) until it can or the
+//    shutdown deadline passes, and meanwhile this processor's input fills and its callers wait
+//    in turn. What the next consumer refuses is dropped and logged; retrying is the exporter's
+//    job (QueuedRetryExporter), not this processor's.
+//  - Memory: accepted batches are held (Batch::memory) until the gathered batch is handed on.
 //  - shutdown() stops accepting, flushes everything gathered, and returns when it is handed
 //    on or the deadline passed (what is left then is counted as dropped and logged).
 
@@ -44,7 +48,7 @@ class BatchProcessor final : public pipeline::Processor {
  private:
   csp::Task<void> run();
   csp::Task<void> flush();
-  csp::Task<void> deliver(std::string bytes, std::int64_t items);
+  csp::Task<void> deliver(pipeline::Batch batch);
 
   std::string id_;
   BatchConfig config_;
@@ -54,14 +58,13 @@ class BatchProcessor final : public pipeline::Processor {
 
   csp::Chan<pipeline::Batch> input_;
   csp::WaitGroup running_;
-  // Cancelled when the shutdown deadline passes: stops retries.
+  // Cancelled when the shutdown deadline passes: ends a hand-on that is still blocked.
   csp::Context stop_ctx_;
   csp::CancelFunc stop_;
 
   // Owned by the run() goroutine.
-  std::vector<std::string> pending_;
+  std::vector<pipeline::Batch> pending_;
   std::int64_t pending_items_ = 0;
-  std::int64_t pending_bytes_ = 0;
 
   std::atomic<std::int64_t> dropped_items_{0};
 };

@@ -90,16 +90,39 @@ TEST(BatchProcessor, SplitsAboveMaxSizeKeepingEveryItem) {
   EXPECT_EQ(total, 120);
 }
 
-TEST(BatchProcessor, RetriesRetryableRefusals) {
+TEST(BatchProcessor, AStalledConsumerMakesCallersWaitNotTheProcessorRetry) {
   Fixture f;
-  f.sink->refuse_next(3, absl::UnavailableError("queue full"));
+  f.sink->gate = csp::Chan<csp::Unit>(0);  // the next consumer cannot take anything yet
+  auto p = f.make(BatchConfig{1, std::chrono::hours(1), 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  // One gathered batch waits in the hand-on, the input channel (64) fills behind it.
+  int accepted = 0;
+  for (; accepted < 100; ++accepted) {
+    if (!csp::block_on(p->consume(deadline(50ms), traces_batch(1))).ok()) break;
+  }
+  EXPECT_EQ(accepted, 65);
+  // While full, a caller waits until its deadline and is told to retry.
+  absl::Status s = csp::block_on(p->consume(deadline(20ms), traces_batch(1)));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_GT(f.host.admission().held(), 0) << "accepted batches are held in memory";
+  f.sink->gate.close();  // the consumer recovers: everything accepted goes through, once
+  csp::block_on(p->shutdown(deadline(30s)));
+  EXPECT_EQ(f.sink->items(), 65);
+  EXPECT_EQ(f.sink->refused(), 0);
+  EXPECT_EQ(p->dropped_items(), 0);
+}
+
+TEST(BatchProcessor, DropsWhatTheNextConsumerRefusesEvenIfRetryable) {
+  // Retrying is the exporter's job (QueuedRetryExporter): a refusal that reaches the processor
+  // has outlived the exporter's own retries or its shutdown.
+  Fixture f;
+  f.sink->refuse_next(1, absl::UnavailableError("exporter is shut down"));
   auto p = f.make(BatchConfig{1, std::chrono::hours(1), 0});
   ASSERT_TRUE(csp::block_on(p->start()).ok());
   ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(4))).ok());
-  csp::block_on(p->shutdown(deadline(30s)));
-  EXPECT_EQ(f.sink->refused(), 3);
-  EXPECT_EQ(f.sink->items(), 4);
-  EXPECT_EQ(p->dropped_items(), 0);
+  csp::block_on(p->shutdown(deadline(5s)));
+  EXPECT_EQ(f.sink->refused(), 1);
+  EXPECT_EQ(p->dropped_items(), 4);
 }
 
 TEST(BatchProcessor, DropsWhatIsRejectedAsBadData) {

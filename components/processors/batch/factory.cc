@@ -11,7 +11,8 @@ class BatchFactory final : public pipeline::ProcessorFactory {
   bool supports(otlp::Signal) const override { return true; }
   absl::StatusOr<std::shared_ptr<pipeline::Processor>> create(
       const pipeline::ComponentId& id, const pipeline::ConfigNode& config, otlp::Signal signal,
-      std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host) const override {
+      std::shared_ptr<pipeline::Consumer> next, std::shared_ptr<pipeline::Component>,
+      pipeline::Host& host) const override {
     auto c = BatchConfig::parse(config);
     if (!c.ok()) return c.status();
     return std::make_shared<BatchProcessor>(id.str(), *c, signal, std::move(next), host);

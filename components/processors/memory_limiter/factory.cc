@@ -39,12 +39,23 @@ class MemoryLimiterFactory final : public pipeline::ProcessorFactory {
  public:
   std::string_view type() const override { return "memory_limiter"; }
   bool supports(otlp::Signal) const override { return true; }
-  absl::StatusOr<std::shared_ptr<pipeline::Processor>> create(
-      const pipeline::ComponentId& id, const pipeline::ConfigNode& config, otlp::Signal,
-      std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host) const override {
+  // One limiter per id, whatever pipelines list it: it configures the collector's memory budget
+  // and runs the resident-memory check once.
+  bool has_shared_part() const override { return true; }
+  absl::StatusOr<std::shared_ptr<pipeline::Component>> create_shared(
+      const pipeline::ComponentId& id, const pipeline::ConfigNode& config,
+      pipeline::Host& host) const override {
     auto c = parse_memory_limiter_config(config);
     if (!c.ok()) return c.status();
-    return std::make_shared<MemoryLimiter>(id.str(), *c, std::move(next), host);
+    return std::shared_ptr<pipeline::Component>(
+        std::make_shared<MemoryLimiter>(id.str(), *c, host));
+  }
+  absl::StatusOr<std::shared_ptr<pipeline::Processor>> create(
+      const pipeline::ComponentId&, const pipeline::ConfigNode&, otlp::Signal,
+      std::shared_ptr<pipeline::Consumer> next, std::shared_ptr<pipeline::Component> shared,
+      pipeline::Host&) const override {
+    return std::shared_ptr<pipeline::Processor>(std::make_shared<MemoryLimiterProcessor>(
+        std::static_pointer_cast<MemoryLimiter>(std::move(shared)), std::move(next)));
   }
 };
 

@@ -71,10 +71,9 @@ void give_back_free_memory() {
 #endif
 }
 
-MemoryLimiter::MemoryLimiter(std::string id, MemoryLimiterConfig config,
-                             std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
+MemoryLimiter::MemoryLimiter(std::string id, MemoryLimiterConfig config, pipeline::Host& host,
                              MemoryProbe probe)
-    : config_(config), next_(std::move(next)), host_(host) {
+    : config_(config), host_(host) {
   if (!probe.resident_bytes) probe.resident_bytes = resident_memory_bytes;
   if (!probe.give_back) probe.give_back = give_back_free_memory;
   checker_ = std::make_shared<Checker>(Checker{std::move(id), host, std::move(probe)});
@@ -159,14 +158,27 @@ csp::Task<void> MemoryLimiter::run(std::shared_ptr<Checker> checker, csp::Durati
   done.close();
 }
 
-csp::Task<absl::Status> MemoryLimiter::consume(csp::Context ctx, pipeline::Batch batch) {
+absl::Status MemoryLimiter::refusal() const {
   if (shut_down_.load(std::memory_order_acquire)) {
-    co_return absl::UnavailableError(absl::StrCat("processor ", checker_->id, " is shut down"));
+    return absl::UnavailableError(absl::StrCat("processor ", checker_->id, " is shut down"));
   }
   if (host_.admission().over_limit()) {
-    co_return absl::ResourceExhaustedError("data refused due to high memory usage");
+    return absl::ResourceExhaustedError("data refused due to high memory usage");
   }
+  return absl::OkStatus();
+}
+
+csp::Task<absl::Status> MemoryLimiterProcessor::consume(csp::Context ctx, pipeline::Batch batch) {
+  if (shut_down_.load(std::memory_order_acquire)) {
+    co_return absl::UnavailableError("processor memory_limiter is shut down");
+  }
+  if (absl::Status s = limiter_->refusal(); !s.ok()) co_return s;
   co_return co_await next_->consume(std::move(ctx), std::move(batch));
+}
+
+csp::Task<void> MemoryLimiterProcessor::shutdown(csp::Context) {
+  shut_down_.store(true, std::memory_order_release);
+  co_return;
 }
 
 csp::Task<void> MemoryLimiter::shutdown(csp::Context) {

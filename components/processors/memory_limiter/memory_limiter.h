@@ -18,10 +18,13 @@
 //    kMaxTightenedChecks checks; then data flows again even if RSS stays high (an allocator may
 //    keep freed pages). It tightens again only once RSS has grown by a quarter of the spike
 //    allowance past its lowest level since it relaxed, or after RSS has been below the limit.
-// Each transition is logged once: with a limiter in several pipelines, only the first one
-// started runs the check (its config's limits are the ones in force). In the pipeline it refuses
-// batches while tightened, for data that did not come through a receiver, and every batch once
-// shut down (UNAVAILABLE).
+// Each transition is logged once.
+//
+// Instances: one MemoryLimiter per id (the graph builds it once, as the factory's shared part,
+// however many pipelines list the id), and in each pipeline a MemoryLimiterProcessor that refers
+// to it. The processor refuses batches while the budget is tightened (for data that did not come
+// through a receiver) and every batch once it or its limiter is shut down (UNAVAILABLE). With
+// several memory_limiter ids, the first one started runs the check and sets the limits.
 
 #include <atomic>
 #include <cstdint>
@@ -64,7 +67,7 @@ struct MemoryProbe {
   std::function<void()> give_back;               // default: give_back_free_memory
 };
 
-class MemoryLimiter final : public pipeline::Processor {
+class MemoryLimiter final : public pipeline::Component {
  public:
   // Checks while tightened after which data flows again whatever RSS says.
   static constexpr int kMaxTightenedChecks = 5;
@@ -76,12 +79,10 @@ class MemoryLimiter final : public pipeline::Processor {
   // checks (above the hard limit: at every check).
   static constexpr int kGiveBackEveryChecks = 5;
 
-  MemoryLimiter(std::string id, MemoryLimiterConfig config,
-                std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host,
+  MemoryLimiter(std::string id, MemoryLimiterConfig config, pipeline::Host& host,
                 MemoryProbe probe = {});
   ~MemoryLimiter() override;
 
-  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
 
@@ -89,6 +90,9 @@ class MemoryLimiter final : public pipeline::Processor {
   // without a clock.
   void check() { checker_->check(); }
   bool tightened() const { return checker_->tightened; }
+
+  // Why a batch must be refused now, or OK (MemoryLimiterProcessor asks before passing one on).
+  absl::Status refusal() const;
 
  private:
   // The periodic check and its state, shared with the goroutine that runs it (which holds it
@@ -114,12 +118,27 @@ class MemoryLimiter final : public pipeline::Processor {
                              csp::Chan<csp::Unit> stop, csp::Chan<csp::Unit> done);
 
   MemoryLimiterConfig config_;
-  std::shared_ptr<pipeline::Consumer> next_;
   pipeline::Host& host_;
   std::shared_ptr<Checker> checker_;
   bool checking_ = false;  // this instance runs the check (Admission::take_rss_check)
   csp::Chan<csp::Unit> stop_{0};
   csp::Chan<csp::Unit> done_{0};
+  std::atomic<bool> shut_down_{false};
+};
+
+// The limiter's place in one pipeline: passes batches on unless the limiter refuses them.
+class MemoryLimiterProcessor final : public pipeline::Processor {
+ public:
+  MemoryLimiterProcessor(std::shared_ptr<MemoryLimiter> limiter,
+                         std::shared_ptr<pipeline::Consumer> next)
+      : limiter_(std::move(limiter)), next_(std::move(next)) {}
+
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
+  csp::Task<void> shutdown(csp::Context ctx) override;
+
+ private:
+  std::shared_ptr<MemoryLimiter> limiter_;
+  std::shared_ptr<pipeline::Consumer> next_;
   std::atomic<bool> shut_down_{false};
 };
 

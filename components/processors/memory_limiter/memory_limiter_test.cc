@@ -22,7 +22,7 @@ struct Fixture {
   std::atomic<std::int64_t> rss{10 * kMiB};
   std::atomic<int> give_backs{0};
   std::shared_ptr<testing::RecordingConsumer> sink = std::make_shared<testing::RecordingConsumer>();
-  std::unique_ptr<MemoryLimiter> limiter;
+  std::shared_ptr<MemoryLimiter> limiter;
 
   Fixture() {
     MemoryLimiterConfig c;
@@ -30,7 +30,7 @@ struct Fixture {
     c.limit_mib = 100;
     c.spike_limit_mib = 20;
     MemoryProbe probe{[this] { return rss.load(); }, [this] { give_backs.fetch_add(1); }};
-    limiter = std::make_unique<MemoryLimiter>("memory_limiter", c, sink, host, std::move(probe));
+    limiter = std::make_shared<MemoryLimiter>("memory_limiter", c, host, std::move(probe));
     EXPECT_TRUE(csp::block_on(limiter->start()).ok());
   }
   ~Fixture() {
@@ -45,7 +45,7 @@ TEST(MemoryLimiter, BurstIsRefusedThenAcceptedWhenClaimsAreReleasedAlthoughRssSt
   Fixture f;
   // A burst: a stalled exporter holds 65 MiB; the first request's claim fits, the second would
   // pass the soft limit (80 MiB) and is refused.
-  f.admission().hold(65 * kMiB);
+  pipeline::MemoryTicket stalled = f.admission().hold(65 * kMiB);
   std::vector<std::shared_ptr<void>> burst;
   burst.push_back(f.admission().claim(10 * kMiB));
   ASSERT_NE(burst.back(), nullptr);
@@ -59,7 +59,7 @@ TEST(MemoryLimiter, BurstIsRefusedThenAcceptedWhenClaimsAreReleasedAlthoughRssSt
   EXPECT_EQ(f.admission().claim(1024), nullptr);
   // The burst is answered; the allocator keeps its pages (RSS stays at 300 MiB).
   burst.clear();
-  f.admission().release(65 * kMiB);
+  stalled.reset();
   EXPECT_EQ(f.admission().used(), 0);
   f.limiter->check();
   EXPECT_FALSE(f.limiter->tightened());
@@ -88,7 +88,7 @@ TEST(MemoryLimiter, BurstIsRefusedThenAcceptedWhenClaimsAreReleasedAlthoughRssSt
 TEST(MemoryLimiter, TightenedStateEndsAfterABoundedNumberOfChecks) {
   Fixture f;
   // Accounted usage stays at the soft limit (a stalled exporter's queue) and RSS stays high.
-  f.admission().hold(85 * kMiB);
+  pipeline::MemoryTicket queued = f.admission().hold(85 * kMiB);
   f.rss = 200 * kMiB;
   f.limiter->check();
   ASSERT_TRUE(f.limiter->tightened());
@@ -101,7 +101,7 @@ TEST(MemoryLimiter, TightenedStateEndsAfterABoundedNumberOfChecks) {
   EXPECT_FALSE(f.admission().over_limit());
   // Accounting still refuses what does not fit, and accepts again once the queue drains.
   EXPECT_EQ(f.admission().claim(1 * kMiB), nullptr);
-  f.admission().release(85 * kMiB);
+  queued.reset();
   EXPECT_NE(f.admission().claim(1 * kMiB), nullptr);
 }
 
@@ -130,17 +130,30 @@ TEST(MemoryLimiter, RssBelowTheLimitNeverTightensAndDropsTheRearmLevel) {
 
 TEST(MemoryLimiter, RefusesBatchesOnlyWhileTightened) {
   Fixture f;
+  // Two pipelines list the same limiter id: one limiter, a processor in each.
+  MemoryLimiterProcessor traces(f.limiter, f.sink), logs(f.limiter, f.sink);
   auto ctx = csp::Context::background();
   pipeline::Batch b1{otlp::Signal::kTraces, "", 0};
-  EXPECT_TRUE(csp::block_on(f.limiter->consume(ctx, std::move(b1))).ok());
+  EXPECT_TRUE(csp::block_on(traces.consume(ctx, std::move(b1))).ok());
   f.rss = 500 * kMiB;
   f.limiter->check();
   pipeline::Batch b2{otlp::Signal::kTraces, "", 0};
-  EXPECT_EQ(csp::block_on(f.limiter->consume(ctx, std::move(b2))).code(),
+  EXPECT_EQ(csp::block_on(traces.consume(ctx, std::move(b2))).code(),
+            absl::StatusCode::kResourceExhausted);
+  pipeline::Batch b3{otlp::Signal::kLogs, "", 0};
+  EXPECT_EQ(csp::block_on(logs.consume(ctx, std::move(b3))).code(),
             absl::StatusCode::kResourceExhausted);
   f.limiter->check();
-  pipeline::Batch b3{otlp::Signal::kTraces, "", 0};
-  EXPECT_TRUE(csp::block_on(f.limiter->consume(ctx, std::move(b3))).ok());
+  pipeline::Batch b4{otlp::Signal::kTraces, "", 0};
+  EXPECT_TRUE(csp::block_on(traces.consume(ctx, std::move(b4))).ok());
+  // One pipeline's processor shutting down leaves the limiter, and the other pipeline, running.
+  csp::block_on(traces.shutdown(ctx));
+  pipeline::Batch b5{otlp::Signal::kTraces, "", 0};
+  EXPECT_EQ(csp::block_on(traces.consume(ctx, std::move(b5))).code(),
+            absl::StatusCode::kUnavailable);
+  pipeline::Batch b6{otlp::Signal::kLogs, "", 0};
+  EXPECT_TRUE(csp::block_on(logs.consume(ctx, std::move(b6))).ok());
+  EXPECT_EQ(f.sink->batches().size(), 3u);
 }
 
 TEST(MemoryLimiter, OnlyTheFirstLimiterStartedRunsTheCheck) {
@@ -150,7 +163,7 @@ TEST(MemoryLimiter, OnlyTheFirstLimiterStartedRunsTheCheck) {
   MemoryLimiterConfig c;
   c.check_interval = std::chrono::hours(1);
   c.limit_mib = 100;
-  MemoryLimiter second("memory_limiter/2", c, f.sink, f.host,
+  MemoryLimiter second("memory_limiter/2", c, f.host,
                        MemoryProbe{[&] { return f.rss.load(); }, [&] { ++second_give_backs; }});
   ASSERT_TRUE(csp::block_on(second.start()).ok());
   EXPECT_EQ(second_give_backs.load(), 0);  // no first check of its own

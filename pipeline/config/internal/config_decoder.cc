@@ -51,7 +51,6 @@ class ConfigDecoder {
     check_ambiguous_ids();
     decode_service();
     if (errors_.empty()) check_connectors();
-    if (errors_.empty()) check_cycles();
     if (!errors_.empty()) return failure();
     warn_unused();
     return std::move(config_);
@@ -390,47 +389,6 @@ class ConfigDecoder {
     for (const ComponentId& item : ids) {
       if (item == id) return true;
     }
-    return false;
-  }
-
-  // Data that loops through connectors would circulate forever.
-  void check_cycles() {
-    std::map<PipelineId, int> state;  // 0 unvisited, 1 on the current path, 2 done
-    std::vector<std::string> trail;
-    for (const auto& [id, pipeline] : config_.service.pipelines) {
-      if (state[id] == 0 && find_cycle(id, state, trail)) return;
-    }
-  }
-
-  // Depth-first search from `id`; on finding a cycle reports it and returns true. `trail`
-  // holds the path so far as "pipeline", "connector", "pipeline", ...
-  bool find_cycle(const PipelineId& id, std::map<PipelineId, int>& state,
-                  std::vector<std::string>& trail) {
-    state[id] = 1;
-    trail.push_back(id.str());
-    const PipelineConfig& from = config_.service.pipelines.at(id);
-    for (const ComponentId& exporter : from.exporters) {
-      if (!config_.connectors.contains(exporter)) continue;
-      for (const auto& [next_id, next] : config_.service.pipelines) {
-        if (!lists(next.receivers, exporter)) continue;
-        trail.push_back(exporter.str());
-        if (state[next_id] == 1) {
-          trail.push_back(next_id.str());
-          size_t start = 0;  // pipelines sit at even positions of the trail
-          while (trail[start] != next_id.str()) start += 2;
-          fail("service::pipelines",
-               cat("the pipelines form a cycle through connectors: ",
-                   absl::StrJoin(trail.begin() + static_cast<ptrdiff_t>(start), trail.end(),
-                                 " -> ")),
-               config_.service.pipelines.at(next_id).where);
-          return true;
-        }
-        if (state[next_id] == 0 && find_cycle(next_id, state, trail)) return true;
-        trail.pop_back();
-      }
-    }
-    trail.pop_back();
-    state[id] = 2;
     return false;
   }
 
