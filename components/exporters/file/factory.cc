@@ -17,11 +17,10 @@ absl::StatusOr<FileConfig> parse_file_config(const pipeline::ConfigNode& node) {
     c.rotation = true;
     OTLPD_ASSIGN_OR_RETURN(c.max_megabytes, r.int64("max_megabytes", c.max_megabytes));
     OTLPD_ASSIGN_OR_RETURN(c.max_backups, r.int64("max_backups", c.max_backups));
-    OTLPD_ASSIGN_OR_RETURN(std::int64_t max_days, r.int64("max_days", 0));
-    OTLPD_ASSIGN_OR_RETURN(bool localtime, r.boolean("localtime", false));
-    (void)max_days;
-    (void)localtime;
+    OTLPD_ASSIGN_OR_RETURN(c.max_days, r.int64("max_days", c.max_days));
+    OTLPD_ASSIGN_OR_RETURN(c.localtime, r.boolean("localtime", c.localtime));
     OTLPD_RETURN_IF_ERROR(r.check_no_unknown_keys());
+    if (c.max_days < 0) return r.error_at("max_days", "must not be negative");
     if (c.max_megabytes <= 0) return r.error_at("max_megabytes", "must be greater than zero");
     if (c.max_backups < 0) return r.error_at("max_backups", "must not be negative");
   }

@@ -89,7 +89,11 @@ absl::Status FileExporter::rotate_locked() {
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
-  gmtime_r(&now, &tm);
+  if (config_.localtime) {
+    localtime_r(&now, &tm);
+  } else {
+    gmtime_r(&now, &tm);
+  }
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
   fs::path backup = path.parent_path() /
                     absl::StrCat(path.stem().string(), "-", stamp, path.extension().string());
@@ -101,15 +105,21 @@ absl::Status FileExporter::rotate_locked() {
   fs::rename(path, backup, ec);
   if (ec)
     return absl::UnavailableError(absl::StrCat("rotating ", config_.path, ": ", ec.message()));
-  // Keep only the newest max_backups.
+  // Keep only the newest max_backups, and none older than max_days.
   std::vector<fs::path> backups;
   const std::string prefix = path.stem().string() + "-";
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  const auto oldest_kept =
+      fs::file_time_type::clock::now() - std::chrono::hours(24 * config_.max_days);
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && entry.path().extension() == path.extension()) {
-      backups.push_back(entry.path());
+    if (name.rfind(prefix, 0) != 0 || entry.path().extension() != path.extension()) continue;
+    std::error_code time_ec;
+    if (config_.max_days > 0 && entry.last_write_time(time_ec) < oldest_kept && !time_ec) {
+      fs::remove(entry.path(), ec);
+      continue;
     }
+    backups.push_back(entry.path());
   }
   std::sort(backups.begin(), backups.end());
   while (config_.max_backups > 0 &&

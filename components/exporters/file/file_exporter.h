@@ -7,7 +7,8 @@
 //  - Lines are written whole: concurrent batches never interleave.
 //  - Data is handed to the OS at least every flush_interval, and on shutdown.
 //  - With rotation, a file that would pass max_megabytes is renamed to
-//    <name>-<UTC timestamp><ext> and a new one started; only max_backups old files are kept.
+//    <name>-<timestamp><ext> (UTC, or local time with `localtime`) and a new one started; only
+//    the newest max_backups old files are kept, and none older than max_days (0: no age limit).
 //  - A write error refuses the batch with UNAVAILABLE (the disk may come back).
 //  - One instance per id serves every signal (the factory is shared_across_signals, so the
 //    graph builds it once): all signals go to one file. The file opens at start() and closes
@@ -38,6 +39,8 @@ struct FileConfig {
   bool rotation = false;  // true once a `rotation` section is present
   std::int64_t max_megabytes = 100;
   std::int64_t max_backups = 100;
+  std::int64_t max_days = 0;  // backups older than this are removed at rotation; 0 = keep
+  bool localtime = false;     // backup names in local time instead of UTC
 };
 
 class FileExporter final : public pipeline::Exporter {

@@ -84,6 +84,31 @@ TEST(FileExporter, RotatesAndKeepsMaxBackups) {
   fs::remove_all(dir);
 }
 
+TEST(FileExporter, RotationRemovesBackupsOlderThanMaxDays) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  const fs::path dir = temp_dir();
+  // Two backups from an earlier run: one 10 days old, one from today.
+  const fs::path old_backup = dir / "age-2000-01-01T00-00-00.json";
+  const fs::path new_backup = dir / "age-2099-01-01T00-00-00.json";
+  std::ofstream(old_backup) << "{}\n";
+  std::ofstream(new_backup) << "{}\n";
+  fs::last_write_time(old_backup, fs::file_time_type::clock::now() - std::chrono::hours(24 * 10));
+  FileConfig c;
+  c.path = (dir / "age.json").string();
+  c.rotation = true;
+  c.max_megabytes = 1;
+  c.max_backups = 100;
+  c.max_days = 3;
+  auto e = std::make_shared<FileExporter>("file", c, host);
+  ASSERT_TRUE(csp::block_on(e->start()).ok());
+  const std::string big(300 * 1024, 'x');
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(csp::block_on(e->consume(ctx(), logs_batch(big))).ok());
+  csp::block_on(e->shutdown(ctx()));
+  EXPECT_FALSE(fs::exists(old_backup)) << "older than max_days";
+  EXPECT_TRUE(fs::exists(new_backup));
+  fs::remove_all(dir);
+}
+
 TEST(FileExporter, UnwritablePathFailsToStart) {
   pipeline::Host host(pipeline::LogLevel::kError);
   FileConfig c;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "components/receivers/otlp/factory.h"
 #include "csp/csp.h"
 #include "otlp/signals.h"
 
@@ -74,6 +75,30 @@ TEST(OtlpReceiver, RefusesRetryablyWhenTheBudgetIsExhausted) {
   EXPECT_EQ(*result.retry_after, transport::kMemoryRefusalRetryAfter);
   EXPECT_EQ(f.probe->claimed_during_consume.load(), -1);  // never reached the pipeline
   EXPECT_EQ(f.host.admission().claimed(), 0);
+}
+
+TEST(OtlpReceiverConfig, OptionsWithNoEffectAreRefusedNamingTheKey) {
+  struct Case {
+    const char* yaml;
+    const char* key;
+  };
+  for (const Case& c : {
+           Case{"protocols: {grpc: {include_metadata: true}}", "include_metadata"},
+           Case{"protocols: {http: {include_metadata: true}}", "include_metadata"},
+           Case{"protocols: {grpc: {read_buffer_size: 512KiB}}", "read_buffer_size"},
+           Case{"protocols: {grpc: {write_buffer_size: 512KiB}}", "write_buffer_size"},
+       }) {
+    auto node = pipeline::ConfigNode::parse(c.yaml, "otlp");
+    ASSERT_TRUE(node.ok()) << node.status();
+    auto config = parse_otlp_receiver_config(*node);
+    ASSERT_FALSE(config.ok()) << c.yaml;
+    EXPECT_NE(config.status().message().find(c.key), std::string::npos) << config.status();
+  }
+  // Saying no is fine.
+  auto node = pipeline::ConfigNode::parse(
+      "protocols: {grpc: {include_metadata: false, read_buffer_size: 0}}", "otlp");
+  ASSERT_TRUE(node.ok());
+  EXPECT_TRUE(parse_otlp_receiver_config(*node).ok());
 }
 
 }  // namespace
