@@ -44,6 +44,7 @@ test-tsan: deps
 bench: build
 	$(BIN)/csp_bench
 	$(BIN)/otlp_bench
+	$(BIN)/components_pipeline_path_bench
 
 verify: deps
 	@if [ -x spec/run ]; then spec/run; else echo "verify: no models yet"; fi
