@@ -1,6 +1,7 @@
 // What one batch costs on its way through a pipeline, from the receiver's hand-off to the
-// exporter, measured so that a rewrite of the engine (pipeline/service.* → pipeline/graph, the
-// entrance, the batch processor) can be compared case for case against today's numbers.
+// exporter. It was written before the engine became pipeline/graph (entrance on the caller's
+// goroutine, batch processor without its own retry loop) and run on both; docs/collector.md
+// has the two tables.
 //
 // Every case pushes the same 100-span traces request (otlp::testing::bench_inputs(), 47 KiB of
 // wire bytes) and ends in a counting exporter that discards what it gets:
@@ -12,7 +13,7 @@
 // Each runs with 1 and with 8 callers: goroutines that share the iterations and each consume
 // one batch at a time, as receiver goroutines do. Time is wall time per batch (UseRealTime; a
 // goroutine may change threads, so a thread's CPU clock means nothing) and CPU is the whole
-// process's, entrance workers and the batch goroutine included.
+// process's, the batch goroutine included.
 //
 // Reading the numbers:
 //  - Every push copies the request bytes into a fresh Batch, as a receiver holds a fresh buffer
@@ -51,7 +52,7 @@
 #include "pipeline/config/config.h"
 #include "pipeline/factory.h"
 #include "pipeline/host.h"
-#include "pipeline/service.h"
+#include "pipeline/graph.h"
 
 namespace components {
 namespace {
@@ -143,7 +144,7 @@ exporters: {bench_count: {}}
 
 struct RunningPipeline {
   std::unique_ptr<pipeline::Host> host;  // outlives the service (declared first)
-  std::unique_ptr<pipeline::Service> service;
+  std::unique_ptr<pipeline::Graph> service;
   std::shared_ptr<pipeline::Consumer> head;  // what the engine connected the receiver to
   std::shared_ptr<CountingExporter> exporter;
 
@@ -171,7 +172,7 @@ absl::StatusOr<RunningPipeline> start_pipeline(std::string_view processors) {
   factories.receivers.push_back(std::make_unique<CapturingReceiverFactory>(&receiver));
   factories.exporters.push_back(std::make_unique<CountingExporterFactory>(&p.exporter));
   p.host = std::make_unique<pipeline::Host>(pipeline::LogLevel::kWarn);
-  auto service = pipeline::Service::build(*config, factories, *p.host);
+  auto service = pipeline::Graph::build(*config, factories, *p.host);
   if (!service.ok()) return service.status();
   p.service = *std::move(service);
   if (absl::Status s = csp::block_on(p.service->start()); !s.ok()) return s;
