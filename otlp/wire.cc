@@ -152,6 +152,24 @@ absl::StatusOr<TopLevel> read_top_level(Signal signal, std::string_view request)
   return top;
 }
 
+// The top level's framing only, and whether it has a profiles dictionary: what concatenating
+// needs. Nothing inside the resources is read (a concat of long requests stays a copy).
+absl::StatusOr<bool> has_dictionary(Signal signal, std::string_view request) {
+  WireReader reader(request);
+  bool dictionary = false;
+  while (!reader.done()) {
+    uint32_t field = 0;
+    WireType type = WireType::kVarint;
+    if (!reader.read_tag(field, type) || !reader.skip(field, type)) {
+      return malformed(signal, "request");
+    }
+    if (signal == Signal::kProfiles && field == kDictionaryField && type == WireType::kLen) {
+      dictionary = true;
+    }
+  }
+  return dictionary;
+}
+
 absl::StatusOr<std::string> concat_by_merge(const std::vector<std::string_view>& requests,
                                             const DecodeLimits& limits) {
   ProfilesRequest merged;
@@ -204,9 +222,9 @@ absl::StatusOr<std::string> wire_concat(Signal signal,
   size_t size = 0;
   int dictionaries = 0;
   for (std::string_view bytes : requests) {
-    absl::StatusOr<TopLevel> top = read_top_level(signal, bytes);
-    if (!top.ok()) return top.status();
-    dictionaries += top->has_dictionary ? 1 : 0;
+    absl::StatusOr<bool> dictionary = has_dictionary(signal, bytes);
+    if (!dictionary.ok()) return dictionary.status();
+    dictionaries += *dictionary ? 1 : 0;
     size += bytes.size();
   }
   if (dictionaries > 1) return concat_by_merge(requests, limits);

@@ -19,7 +19,9 @@
 //    profiles, the dictionary) are copied into every part. max_items == 0
 //    means no limit.
 //  - wire_concat() relies on protobuf's rule that concatenated messages merge:
-//    for traces, metrics and logs it is plain concatenation. For profiles it is
+//    for traces, metrics and logs it is plain concatenation, after checking
+//    only the top level's framing (it does not look inside resources, so it
+//    costs a copy, not a walk). For profiles it is
 //    too when at most one input has a dictionary; otherwise it decodes, merges
 //    with otlp::merge (which rewrites indices) and re-encodes.
 //  - Thread-safe: pure functions of their inputs.
