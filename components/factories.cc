@@ -1,5 +1,6 @@
 #include "components/factories.h"
 
+#include "components/connectors/failover/factory.h"
 #include "components/connectors/forward/factory.h"
 #include "components/exporters/debug/factory.h"
 #include "components/exporters/file/factory.h"
@@ -22,6 +23,7 @@ pipeline::Factories make_factories() {
   f.exporters.push_back(make_otlp_http_exporter_factory("otlp_http"));
   f.exporters.push_back(make_otlp_http_exporter_factory("otlphttp"));
   f.connectors.push_back(make_forward_connector_factory());
+  f.connectors.push_back(make_failover_connector_factory());
   return f;
 }
 

@@ -106,6 +106,10 @@ std::string minimal_config(const Case& c, const fs::path& dir) {
     return "{endpoint: 'http://127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
   }
   if (c.kind == Kind::kConnector && c.type == "forward") return "{}";
+  // One level of one pipeline, which create() below connects to the recording consumer.
+  if (c.kind == Kind::kConnector && c.type == "failover") {
+    return "{priority_levels: [[" + std::string(otlp::signal_name(c.signal)) + "/next]]}";
+  }
   return "";
 }
 
@@ -244,6 +248,8 @@ class Lifecycle : public ::testing::TestWithParam<Case> {
         auto k = factories_.connector(c.type)->create(id, *node, host_);
         ASSERT_TRUE(k.ok()) << k.status();
         (*k)->connect(c.signal, next_);
+        (*k)->connect_pipeline(pipeline::PipelineId(c.signal, "next"), next_);
+        ASSERT_TRUE((*k)->check_connections().ok());
         component_ = *k;
         consumer_ = *k;
         break;

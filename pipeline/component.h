@@ -28,6 +28,11 @@ class Consumer {
  public:
   virtual ~Consumer() = default;
   virtual csp::Task<absl::Status> consume(csp::Context ctx, Batch batch) = 0;
+  // Whether what this consumer accepts is being delivered now. False while the exporters behind
+  // it keep failing to deliver the batches at the head of their queues (a backend down): they
+  // still accept and retry, so a synchronous answer cannot tell. A consumer that passes batches
+  // on answers for what is behind it. The failover connector routes by it.
+  virtual bool delivering() const { return true; }
 };
 
 class Component {

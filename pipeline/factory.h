@@ -88,12 +88,33 @@ class ExporterFactory : public Factory {
 // A connector is an exporter in one pipeline and a receiver in another.
 class Connector : public Exporter {
  public:
+  // Every pipeline of `signal` that receives from this connector, behind one consumer.
   virtual void connect(otlp::Signal signal, std::shared_ptr<Consumer> next) = 0;
+  // Each such pipeline on its own, for connectors that route between them (failover). Called
+  // after connect(), once per pipeline.
+  virtual void connect_pipeline(const PipelineId& pipeline, std::shared_ptr<Consumer> next) {
+    (void)pipeline;
+    (void)next;
+  }
+  // Called once every pipeline is connected: an error if the connector's own config names
+  // pipelines that do not receive from it.
+  virtual absl::Status check_connections() const { return absl::OkStatus(); }
 };
 
 class ConnectorFactory : public Factory {
  public:
   virtual absl::StatusOr<std::shared_ptr<Connector>> create(const ComponentId& id,
+                                                            const ConfigNode& config,
+                                                            Host& host) const = 0;
+};
+
+// An extension offers something to components (storage for sending queues, ...) rather than
+// handling data. The ones listed in service::extensions are built before every component (which
+// find them with Host::extension) and started before them; they shut down after them.
+class ExtensionFactory : public Factory {
+ public:
+  bool supports(otlp::Signal) const override { return false; }
+  virtual absl::StatusOr<std::shared_ptr<Component>> create(const ComponentId& id,
                                                             const ConfigNode& config,
                                                             Host& host) const = 0;
 };
@@ -104,11 +125,13 @@ struct Factories {
   std::vector<std::unique_ptr<ProcessorFactory>> processors;
   std::vector<std::unique_ptr<ExporterFactory>> exporters;
   std::vector<std::unique_ptr<ConnectorFactory>> connectors;
+  std::vector<std::unique_ptr<ExtensionFactory>> extensions;
 
   const ReceiverFactory* receiver(std::string_view type) const;
   const ProcessorFactory* processor(std::string_view type) const;
   const ExporterFactory* exporter(std::string_view type) const;
   const ConnectorFactory* connector(std::string_view type) const;
+  const ExtensionFactory* extension(std::string_view type) const;
   // An error naming the first type that appears twice.
   absl::Status check_unique() const;
 };

@@ -25,6 +25,12 @@ class FanOut final : public Consumer {
     }
     co_return first_error;
   }
+  bool delivering() const override {
+    for (const auto& n : next_) {
+      if (!n->delivering()) return false;
+    }
+    return true;
+  }
 
  private:
   std::vector<std::shared_ptr<Consumer>> next_;

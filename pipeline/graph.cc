@@ -74,6 +74,9 @@ const ExporterFactory* Factories::exporter(std::string_view t) const {
 const ConnectorFactory* Factories::connector(std::string_view t) const {
   return find_factory(connectors, t);
 }
+const ExtensionFactory* Factories::extension(std::string_view t) const {
+  return find_factory(extensions, t);
+}
 
 absl::Status Factories::check_unique() const {
   auto check = [](const auto& list, std::string_view kind) -> absl::Status {
@@ -90,6 +93,7 @@ absl::Status Factories::check_unique() const {
   if (auto s = check(receivers, "receiver"); !s.ok()) return s;
   if (auto s = check(processors, "processor"); !s.ok()) return s;
   if (auto s = check(exporters, "exporter"); !s.ok()) return s;
+  if (auto s = check(extensions, "extension"); !s.ok()) return s;
   return check(connectors, "connector");
 }
 
@@ -100,11 +104,12 @@ absl::StatusOr<std::unique_ptr<Graph>> Graph::build(const Config& config,
                                                     GraphOptions options) {
   if (auto s = factories.check_unique(); !s.ok()) return s;
   std::unique_ptr<Graph> graph(new Graph(host, options));  // NOLINT: private constructor
+  if (auto s = graph->build_extensions(config, factories); !s.ok()) return s;
   if (auto s = graph->create_nodes(config, factories); !s.ok()) return s;
   graph->create_edges(config);
   if (auto s = graph->sort(config); !s.ok()) return s;
   if (auto s = graph->build_components(config, factories); !s.ok()) return s;
-  graph->connect();
+  if (auto s = graph->connect(); !s.ok()) return s;
   return graph;
 }
 
@@ -132,13 +137,23 @@ std::string exporter_key(const ComponentId& id, std::optional<otlp::Signal> sign
 }
 }  // namespace
 
-absl::Status Graph::create_nodes(const Config& config, const Factories& factories) {
-  // No extension types exist in this build yet: say so instead of ignoring them.
+absl::Status Graph::build_extensions(const Config& config, const Factories& factories) {
   for (const ComponentId& id : config.service.extensions) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("service::extensions: extension \"", id.str(), "\" has unknown type \"",
-                     id.type(), "\" (this build has no extensions)", at(id.where())));
+    const ExtensionFactory* f = factories.extension(id.type());
+    if (f == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("service::extensions: extension \"", id.str(),
+                                                     "\" has unknown type \"", id.type(), "\"",
+                                                     at(id.where())));
+    }
+    auto e = f->create(id, config.extensions.at(id), host_);
+    if (!e.ok()) return e.status();
+    host_.add_extension(id.str(), *e);
+    extensions_.emplace_back(id, *std::move(e));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Graph::create_nodes(const Config& config, const Factories& factories) {
   for (const auto& [pid, pcfg] : config.service.pipelines) {
     for (const ComponentId& rid : pcfg.receivers) {
       if (config.connectors.contains(rid)) {
@@ -373,7 +388,7 @@ absl::Status Graph::build_components(const Config& config, const Factories& fact
   return absl::OkStatus();
 }
 
-void Graph::connect() {
+absl::Status Graph::connect() {
   // Receivers and connectors feed pipeline entrances; each learns, per signal, where to.
   for (Node& n : nodes_) {
     if (n.kind != Kind::kReceiver && n.kind != Kind::kConnector) continue;
@@ -389,7 +404,19 @@ void Graph::connect() {
         std::static_pointer_cast<Connector>(n.component)->connect(signal, fan_out(entrances));
       }
     }
+    if (n.kind == Kind::kConnector) {
+      auto connector = std::static_pointer_cast<Connector>(n.component);
+      for (std::size_t to : n.next)
+        connector->connect_pipeline(*nodes_[to].pipeline, nodes_[to].consumer);
+    }
   }
+  for (const Node& n : nodes_) {
+    if (n.kind != Kind::kConnector) continue;
+    if (auto s = std::static_pointer_cast<Connector>(n.component)->check_connections(); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 // ---- lifecycle ------------------------------------------------------------------------------
@@ -435,6 +462,12 @@ std::string Graph::config_path(const Node& n) {
 }
 
 csp::Task<absl::Status> Graph::start() {
+  for (auto& [id, extension] : extensions_) {
+    absl::Status s = co_await extension->start();
+    if (!s.ok()) {
+      co_return absl::Status(s.code(), absl::StrCat("extensions::", id.str(), ": ", s.message()));
+    }
+  }
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     Node& n = nodes_[*it];
     if (n.component == nullptr) continue;
@@ -454,6 +487,9 @@ csp::Task<void> Graph::shutdown(csp::Duration deadline) {
     if (n.entrance) co_await n.entrance->shutdown(ctx);
     if (n.component) co_await n.component->shutdown(ctx);
   }
+  for (auto it = extensions_.rbegin(); it != extensions_.rend(); ++it) {
+    co_await it->second->shutdown(ctx);
+  }
   cancel();
 }
 
@@ -461,6 +497,7 @@ std::vector<std::string> Graph::describe() const { return descriptions_; }
 
 std::vector<std::string> Graph::start_order() const {
   std::vector<std::string> out;
+  for (const auto& [id, extension] : extensions_) out.push_back("extension " + id.str());
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     const Node& n = nodes_[*it];
     if (n.component != nullptr) out.push_back(name(n));

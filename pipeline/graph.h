@@ -15,6 +15,8 @@
 // per (pipeline, id), its shared part one node per id.
 //
 // Building is a sequence of named steps (Graph::build):
+//   0. build_extensions: the extensions of service::extensions, in order, registered with the
+//      Host so that components can find them when they are created (a sending queue's storage);
 //   1. create_nodes: one node per instance, each checked against its factory (unknown type,
 //      signal not supported); errors name the config path and the line;
 //   2. create_edges: the edges above;
@@ -22,15 +24,17 @@
 //      is an error naming the pipelines and connectors on it, and where the first is defined;
 //   4. build_components: in reverse topological order, so each component is created after
 //      everything it sends to; component config errors name the key and line;
-//   5. connect: receivers and connectors learn, per signal, the pipelines they feed.
+//   5. connect: receivers and connectors learn, per signal, the pipelines they feed (routing
+//      connectors also each pipeline on its own, and check their config against them).
 // No component starts during build(): `otlpd validate` builds and stops.
 //
-// Lifecycle. start() starts components in reverse topological order (exporters first, receivers
-// last: nothing produces before its consumers run); a failure stops there and is returned.
-// shutdown(deadline) goes in topological order — receivers stop accepting and answer what they
-// hold; a pipeline's entrance waits for the batches inside it; its processors flush, in order,
-// into the next; connectors and the pipelines behind them follow; exporters drain to the
-// backends — every step bounded by the one deadline. spec/pipeline models this protocol.
+// Lifecycle. start() starts the extensions first, then components in reverse topological order
+// (exporters first, receivers last: nothing produces before its consumers run); a failure stops
+// there and is returned. shutdown(deadline) goes in topological order — receivers stop accepting
+// and answer what they hold; a pipeline's entrance waits for the batches inside it; its processors
+// flush, in order, into the next; connectors and the pipelines behind them follow; exporters drain
+// to the backends; extensions last — every step bounded by the one deadline. spec/pipeline models
+// this protocol.
 
 #include <cstddef>
 #include <map>
@@ -94,11 +98,12 @@ class Graph {
 
   explicit Graph(Host& host, GraphOptions options) : host_(host), options_(options) {}
 
+  absl::Status build_extensions(const Config& config, const Factories& factories);
   absl::Status create_nodes(const Config& config, const Factories& factories);
   void create_edges(const Config& config);
   absl::Status sort(const Config& config);
   absl::Status build_components(const Config& config, const Factories& factories);
-  void connect();
+  absl::Status connect();
 
   std::size_t add_node(Node node, const std::string& key);
   static std::string name(const Node& node);         // "exporter otlp (traces)"
@@ -108,6 +113,7 @@ class Graph {
 
   Host& host_;
   GraphOptions options_;
+  std::vector<std::pair<ComponentId, std::shared_ptr<Component>>> extensions_;  // in order
   std::vector<Node> nodes_;
   std::map<std::string, std::size_t> by_key_;  // instance key -> node
   std::vector<std::size_t> order_;             // topological: producers before consumers

@@ -302,7 +302,7 @@ service: {pipelines: {traces: {receivers: [manual], processors: [tag], exporters
   EXPECT_NE(s3.status().message().find("tga"), std::string::npos) << s3.status();
 }
 
-TEST(Graph, ExtensionsAreRejectedUntilTheBuildHasSome) {
+TEST(Graph, AnExtensionOfUnknownTypeIsAnError) {
   Registry reg;
   Host host(LogLevel::kError);
   Factories f = test_factories(&reg);
@@ -474,6 +474,83 @@ class SharedPartFactory final : public ProcessorFactory {
  private:
   Events* events_;
 };
+
+class RecordingExtension final : public Component {
+ public:
+  explicit RecordingExtension(Events* events) : events_(events) {}
+  csp::Task<absl::Status> start() override {
+    events_->add("start extension");
+    co_return absl::OkStatus();
+  }
+  csp::Task<void> shutdown(csp::Context) override {
+    events_->add("shutdown extension");
+    co_return;
+  }
+
+ private:
+  Events* events_;
+};
+
+class RecordingExtensionFactory final : public ExtensionFactory {
+ public:
+  explicit RecordingExtensionFactory(Events* events) : events_(events) {}
+  std::string_view type() const override { return "recorder_ext"; }
+  absl::StatusOr<std::shared_ptr<Component>> create(const ComponentId&, const ConfigNode&,
+                                                    Host&) const override {
+    return std::shared_ptr<Component>(std::make_shared<RecordingExtension>(events_));
+  }
+
+ private:
+  Events* events_;
+};
+
+// A processor whose factory finds the extension through the Host when it is created.
+class ExtensionUserFactory final : public ProcessorFactory {
+ public:
+  explicit ExtensionUserFactory(Events* events) : events_(events) {}
+  std::string_view type() const override { return "uses_ext"; }
+  bool supports(otlp::Signal) const override { return true; }
+  absl::StatusOr<std::shared_ptr<Processor>> create(const ComponentId&, const ConfigNode&,
+                                                    otlp::Signal, std::shared_ptr<Consumer> next,
+                                                    std::shared_ptr<Component>,
+                                                    Host& host) const override {
+    if (host.extension("recorder_ext") == nullptr) {
+      return absl::FailedPreconditionError("no extension");
+    }
+    return std::shared_ptr<Processor>(
+        std::make_shared<PartProcessor>(nullptr, std::move(next), events_));
+  }
+
+ private:
+  Events* events_;
+};
+
+TEST(Graph, ExtensionsExistBeforeComponentsStartFirstAndStopLast) {
+  Registry reg;
+  Events events;
+  Factories f = test_factories(&reg);
+  f.extensions.push_back(std::make_unique<RecordingExtensionFactory>(&events));
+  f.processors.push_back(std::make_unique<ExtensionUserFactory>(&events));
+  auto cfg = config(R"(
+extensions: {recorder_ext: {}}
+receivers: {manual: {}}
+processors: {uses_ext: {}}
+exporters: {recorder: {}}
+service:
+  extensions: [recorder_ext]
+  pipelines: {traces: {receivers: [manual], processors: [uses_ext], exporters: [recorder]}}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  Host host(LogLevel::kError);
+  auto graph = Graph::build(*cfg, f, host);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ((*graph)->start_order().front(), "extension recorder_ext");
+  ASSERT_TRUE(csp::block_on((*graph)->start()).ok());
+  csp::block_on((*graph)->shutdown(5s));
+  std::lock_guard lock(events.mu);
+  EXPECT_EQ(events.list, (std::vector<std::string>{"start extension", "start processor",
+                                                   "shutdown processor", "shutdown extension"}));
+}
 
 TEST(Graph, InstancesAreDecidedByTheGraphFromTheFactories) {
   Registry reg;

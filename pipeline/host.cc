@@ -44,6 +44,17 @@ void Host::report_endpoint(const std::string& component, const std::string& what
   log(LogLevel::kInfo, component, what + " listening on " + address);
 }
 
+std::shared_ptr<Component> Host::extension(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = extensions_.find(id);
+  return it == extensions_.end() ? nullptr : it->second;
+}
+
+void Host::add_extension(const std::string& id, std::shared_ptr<Component> extension) {
+  std::lock_guard lock(mu_);
+  extensions_[id] = std::move(extension);
+}
+
 std::vector<Host::Endpoint> Host::endpoints() const {
   std::lock_guard lock(mu_);
   return endpoints_;

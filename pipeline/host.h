@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "pipeline/admission.h"
+#include "pipeline/component.h"
 
 namespace pipeline {
 
@@ -39,11 +41,17 @@ class Host {
   };
   std::vector<Endpoint> endpoints() const;
 
+  // The extensions of service::extensions, by id ("file_storage", "file_storage/2"); null if
+  // that id is not enabled. The graph adds them before it builds any other component.
+  std::shared_ptr<Component> extension(const std::string& id) const;
+  void add_extension(const std::string& id, std::shared_ptr<Component> extension);
+
  private:
   LogLevel level_;
   Admission admission_;
   mutable std::mutex mu_;
-  std::vector<Endpoint> endpoints_;  // guarded by mu_
+  std::vector<Endpoint> endpoints_;                               // guarded by mu_
+  std::map<std::string, std::shared_ptr<Component>> extensions_;  // guarded by mu_
 };
 
 }  // namespace pipeline

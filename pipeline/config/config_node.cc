@@ -281,6 +281,40 @@ absl::StatusOr<std::vector<std::string>> ConfigNode::string_list(
   return result;
 }
 
+absl::StatusOr<std::vector<std::vector<std::string>>> ConfigNode::string_lists(
+    std::string_view key) const {
+  absl::StatusOr<const YamlValue*> value = lookup(key);
+  if (!value.ok()) return value.status();
+  std::vector<std::vector<std::string>> result;
+  if (*value == nullptr) return result;
+  if ((*value)->kind != YamlKind::kSequence) {
+    return type_error(key, **value, "a list of lists of strings");
+  }
+  const std::string path = child_path(path_, key);
+  for (size_t i = 0; i < (*value)->items.size(); ++i) {
+    const YamlValue& list = *(*value)->items[i];
+    std::vector<std::string> inner;
+    if (list.kind == YamlKind::kScalar) {
+      inner.push_back(list.scalar);
+    } else if (list.kind == YamlKind::kSequence) {
+      for (size_t j = 0; j < list.items.size(); ++j) {
+        const YamlValue& item = *list.items[j];
+        if (item.kind != YamlKind::kScalar) {
+          return absl::InvalidArgumentError(
+              located_message(item_path(item_path(path, i), j),
+                              cat("expected a string, got ", describe(item)), item.where));
+        }
+        inner.push_back(item.scalar);
+      }
+    } else {
+      return absl::InvalidArgumentError(located_message(
+          item_path(path, i), cat("expected a list of strings, got ", describe(list)), list.where));
+    }
+    result.push_back(std::move(inner));
+  }
+  return result;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> ConfigNode::string_map(
     std::string_view key) const {
   absl::StatusOr<const YamlValue*> value = lookup(key);

@@ -89,6 +89,9 @@ class ConfigNode {
   // A list of strings; a single scalar is a list of one, as in the Collector.
   absl::StatusOr<std::vector<std::string>> string_list(
       std::string_view key, std::vector<std::string> default_value = {}) const;
+  // A list of lists of strings (the failover connector's priority_levels); an inner scalar is a
+  // list of one.
+  absl::StatusOr<std::vector<std::vector<std::string>>> string_lists(std::string_view key) const;
   // A map of strings (headers); an empty value is "".
   absl::StatusOr<std::map<std::string, std::string>> string_map(std::string_view key) const;
 

@@ -14,8 +14,11 @@
 //    is the server's retry-after when given, else the backoff; a batch is dropped (and logged)
 //    when its retries would exceed max_elapsed_time, or when it is rejected as bad data.
 //  - shutdown(ctx) stops accepting and lets the senders drain the queue until ctx's deadline;
-//    then pending retries stop and what is left is dropped and counted.
-//    (The durable queue of the fault-tolerance work plugs in here.)
+//    then pending retries stop and what is left is dropped, counted, and reported in one log
+//    line ("N items in M batches could not be delivered before the shutdown deadline").
+//  - Conservation: every item accepted is, at any time, exactly one of sent, queued or in a
+//    sender's hands, or dropped for a counted reason (counts()): accepted = sent + pending +
+//    dropped_permanent + dropped_retries_exhausted + dropped_shutdown.
 
 #include <atomic>
 #include <chrono>
@@ -46,6 +49,18 @@ struct RetryConfig {
   double randomization_factor = 0.5;
 };
 
+// What happened to the items an exporter accepted (see the conservation rule above).
+struct ExportCounts {
+  std::int64_t accepted = 0;                   // items consume() answered OK for
+  std::int64_t sent = 0;                       // delivered (the backend answered OK)
+  std::int64_t dropped_permanent = 0;          // rejected by the backend as bad data
+  std::int64_t dropped_retries_exhausted = 0;  // max_elapsed_time passed, or retries disabled
+  std::int64_t dropped_shutdown = 0;           // the shutdown deadline passed first
+  std::int64_t pending() const {
+    return accepted - sent - dropped_permanent - dropped_retries_exhausted - dropped_shutdown;
+  }
+};
+
 // The outcome of one attempt to send.
 struct SendOutcome {
   absl::Status status;
@@ -66,7 +81,13 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Task<void> shutdown(csp::Context ctx) override;
 
   std::int64_t sent_items() const { return sent_items_.load(); }
-  std::int64_t dropped_items() const { return dropped_items_.load(); }
+  std::int64_t dropped_items() const {
+    return dropped_permanent_.load() + dropped_exhausted_.load() + dropped_shutdown_.load();
+  }
+  ExportCounts counts() const;
+  // False from a retryable failed attempt until the next successful one (the backend is down
+  // or throttling); see pipeline::Consumer::delivering.
+  bool delivering() const override { return delivering_.load(std::memory_order_relaxed); }
   std::size_t queue_length() const { return queue_.size(); }
 
  private:
@@ -87,8 +108,13 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Context stop_ctx_;  // cancelled when the shutdown deadline passes
   csp::CancelFunc stop_;
 
+  std::atomic<bool> delivering_{true};
+  std::atomic<std::int64_t> accepted_items_{0};
   std::atomic<std::int64_t> sent_items_{0};
-  std::atomic<std::int64_t> dropped_items_{0};
+  std::atomic<std::int64_t> dropped_permanent_{0};
+  std::atomic<std::int64_t> dropped_exhausted_{0};
+  std::atomic<std::int64_t> dropped_shutdown_{0};
+  std::atomic<std::int64_t> dropped_shutdown_batches_{0};
   // Set by shutdown(): consume() refuses from then on (also with the queue disabled, which
   // would otherwise send on the caller's goroutine after shutdown).
   std::atomic<bool> shut_down_{false};

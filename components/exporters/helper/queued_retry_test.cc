@@ -109,7 +109,9 @@ TEST(QueuedRetryExporter, PermanentErrorsAreNotRetried) {
   absl::Status s = csp::block_on(e.consume(deadline(1s), batch(1)));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << "without a queue the caller sees it";
   EXPECT_EQ(backend.attempts["batch-1"], 1);
-  EXPECT_EQ(e.dropped_items(), 1);
+  // The caller got the error: nothing was accepted, so nothing counts as dropped.
+  EXPECT_EQ(e.dropped_items(), 0);
+  EXPECT_EQ(e.counts().accepted, 0);
   csp::block_on(e.shutdown(deadline(1s)));
 }
 
@@ -125,6 +127,55 @@ TEST(QueuedRetryExporter, ShutdownDeadlineStopsEndlessRetries) {
   csp::block_on(e.shutdown(deadline(50ms)));  // returns: the deadline ends the retries
   EXPECT_EQ(e.dropped_items(), 5);
   EXPECT_EQ(e.sent_items(), 0);
+}
+
+TEST(QueuedRetryExporter, ShutdownWithTheBackendDownCountsAndReportsWhatItDrops) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 1'000'000;  // down for good
+  RetryConfig retry = fast_retry();
+  retry.max_elapsed_time = std::chrono::hours(1);
+  QueuedRetryExporter e("otlp", QueueConfig{true, 2, 100}, retry, 1s, backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(i))).ok());
+  ExportCounts before = e.counts();
+  EXPECT_EQ(before.accepted, 20);
+  EXPECT_EQ(before.pending(), 20);
+  csp::block_on(e.shutdown(deadline(100ms)));
+  ExportCounts after = e.counts();
+  // Conservation: everything accepted is accounted for, and all of it as dropped at shutdown.
+  EXPECT_EQ(after.accepted, 20);
+  EXPECT_EQ(after.sent, 0);
+  EXPECT_EQ(after.dropped_shutdown, 20);
+  EXPECT_EQ(after.pending(), 0);
+  EXPECT_EQ(host.admission().held(), 0);
+}
+
+TEST(QueuedRetryExporter, CountsEveryOutcomeSoThatTheyAddUp) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  std::atomic<int> calls{0};
+  // Attempts alternate: OK, permanent error, retryable error that outlives max_elapsed_time.
+  SendFn send = [&](otlp::Signal, const std::string& bytes,
+                    csp::Context) -> csp::Task<SendOutcome> {
+    ++calls;
+    const int i = std::stoi(bytes.substr(bytes.find('-') + 1));
+    if (i % 3 == 0) co_return SendOutcome{};
+    if (i % 3 == 1) co_return SendOutcome{absl::InvalidArgumentError("bad"), false, {}};
+    co_return SendOutcome{absl::UnavailableError("down"), true, std::chrono::milliseconds(50)};
+  };
+  RetryConfig retry = fast_retry();
+  retry.max_elapsed_time = 10ms;  // shorter than the backend's retry-after: gives up at once
+  QueuedRetryExporter e("otlp", QueueConfig{true, 2, 100}, retry, 1s, send, host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(i))).ok());
+  csp::block_on(e.shutdown(deadline(30s)));
+  ExportCounts c = e.counts();
+  EXPECT_EQ(c.accepted, 30);
+  EXPECT_EQ(c.sent, 10);
+  EXPECT_EQ(c.dropped_permanent, 10);
+  EXPECT_EQ(c.dropped_retries_exhausted, 10);
+  EXPECT_EQ(c.dropped_shutdown, 0);
+  EXPECT_EQ(c.pending(), 0);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ class BatchProcessor final : public pipeline::Processor {
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
+  bool delivering() const override { return next_->delivering(); }
 
   std::int64_t dropped_items() const { return dropped_items_.load(); }
 

@@ -135,6 +135,7 @@ class MemoryLimiterProcessor final : public pipeline::Processor {
 
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<void> shutdown(csp::Context ctx) override;
+  bool delivering() const override { return next_->delivering(); }
 
  private:
   std::shared_ptr<MemoryLimiter> limiter_;

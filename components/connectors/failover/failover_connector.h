@@ -1,0 +1,89 @@
+#pragma once
+// The `failover` connector: sends each batch to the highest priority level of pipelines that is
+// delivering, and comes back to a higher level when it recovers (the design study's
+// primary / backup / retry loop).
+//
+// Contract:
+//  - priority_levels lists levels of pipelines, highest first; every listed pipeline must
+//    receive from this connector, and every pipeline that does must be listed (checked when the
+//    graph is built).
+//  - A level is used when all its pipelines are delivering (pipeline::Consumer::delivering):
+//    that is judged by the outcome of the deliveries at the head of their exporters' queues,
+//    not by the synchronous answer, so it works with sending queues and retries. A batch that a
+//    level accepted stays there (its queue retries it); nothing accepted is moved.
+//  - A batch goes to a lower level only if the level tried definitely did not take it: one of
+//    its pipelines refused it (queue full until the caller's deadline, shut down). If another
+//    pipeline of that level had accepted it, that part is delivered twice (by both levels): the
+//    price of sending on rather than losing. Data rejected as bad (INVALID_ARGUMENT) is not
+//    tried elsewhere.
+//  - When no level is delivering, batches go to the highest level, whose queue holds them until
+//    its backend recovers (or its retry policy drops them, counted there).
+//  - While a lower level is in use, every retry_interval one batch probes the levels above it,
+//    in turn, so a level whose queue has run empty is still found again once it recovers.
+//  - Counts per level, and the number of batches that fell through to a lower level.
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "csp/chan.h"
+#include "csp/timer.h"
+#include "pipeline/config/config_node.h"
+#include "pipeline/factory.h"
+
+namespace components {
+
+struct FailoverConfig {
+  std::vector<std::vector<std::string>> priority_levels;  // pipeline ids, highest level first
+  csp::Duration retry_interval = std::chrono::minutes(10);
+  pipeline::ConfigNode node;  // where the config was written, for check_connections()
+};
+
+class FailoverConnector final : public pipeline::Connector {
+ public:
+  FailoverConnector(std::string id, FailoverConfig config);
+  ~FailoverConnector() override;
+
+  void connect(otlp::Signal, std::shared_ptr<pipeline::Consumer>) override {}
+  void connect_pipeline(const pipeline::PipelineId& pipeline,
+                        std::shared_ptr<pipeline::Consumer> next) override;
+  absl::Status check_connections() const override;
+
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
+  csp::Task<absl::Status> start() override;
+  csp::Task<void> shutdown(csp::Context ctx) override;
+  bool delivering() const override;
+
+  // The level new batches go to now (0 = highest).
+  std::size_t current_level() const;
+  std::int64_t items_sent_to(std::size_t level) const;
+  std::int64_t fell_through() const { return fell_through_.load(); }
+
+ private:
+  static constexpr std::size_t kMaxLevels = 16;
+  bool level_delivering(std::size_t level) const;
+  csp::Task<absl::Status> send_to_level(std::size_t level, const csp::Context& ctx,
+                                        const pipeline::Batch& batch);
+  // The probe timer: a select over the ticker and the stop channel.
+  static csp::Task<void> probe_every(csp::Duration interval,
+                                     std::shared_ptr<std::atomic<bool>> probe_due,
+                                     csp::Chan<csp::Unit> stop, csp::Chan<csp::Unit> done);
+
+  std::string id_;
+  FailoverConfig config_;
+  std::map<std::string, std::shared_ptr<pipeline::Consumer>> by_pipeline_;  // set before start
+  std::vector<std::vector<std::shared_ptr<pipeline::Consumer>>> levels_;
+  std::shared_ptr<std::atomic<bool>> probe_due_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<std::size_t> next_probe_{0};
+  std::array<std::atomic<std::int64_t>, kMaxLevels> items_{};
+  std::atomic<std::int64_t> fell_through_{0};
+  std::atomic<bool> shut_down_{false};
+  bool probing_ = false;  // the probe goroutine runs (between start and shutdown)
+  csp::Chan<csp::Unit> stop_{0};
+  csp::Chan<csp::Unit> done_{0};
+};
+
+}  // namespace components

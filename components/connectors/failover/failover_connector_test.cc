@@ -1,0 +1,201 @@
+#include "components/connectors/failover/failover_connector.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "components/connectors/failover/factory.h"
+#include "components/exporters/helper/queued_retry.h"
+#include "csp/csp.h"
+
+namespace components {
+namespace {
+
+using namespace std::chrono_literals;
+
+csp::Context deadline(csp::Duration d) {
+  return csp::with_timeout(csp::Context::background(), d).first;
+}
+
+// A pipeline stand-in whose health and answers the test sets.
+class ScriptedPipeline final : public pipeline::Consumer {
+ public:
+  csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
+    if (refuse.load()) co_return absl::UnavailableError("queue full");
+    std::lock_guard lock(mu);
+    got.insert(batch.bytes);
+    co_return absl::OkStatus();
+  }
+  bool delivering() const override { return healthy.load(); }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return got.size();
+  }
+  std::atomic<bool> healthy{true};
+  std::atomic<bool> refuse{false};
+  std::mutex mu;
+  std::multiset<std::string> got;
+};
+
+pipeline::Batch batch(int i) {
+  return pipeline::Batch{otlp::Signal::kTraces, "b" + std::to_string(i), 1};
+}
+
+std::shared_ptr<FailoverConnector> make_connector(
+    const std::string& yaml, std::map<std::string, std::shared_ptr<pipeline::Consumer>> pipes) {
+  auto node = pipeline::ConfigNode::parse(yaml, "connectors::failover");
+  EXPECT_TRUE(node.ok()) << node.status();
+  auto config = parse_failover_config(*node);
+  EXPECT_TRUE(config.ok()) << config.status();
+  auto c = std::make_shared<FailoverConnector>("failover", *std::move(config));
+  for (auto& [id, consumer] : pipes)
+    c->connect_pipeline(*pipeline::PipelineId::parse(id), consumer);
+  EXPECT_TRUE(c->check_connections().ok()) << c->check_connections();
+  return c;
+}
+
+TEST(FailoverConnector, UsesTheHighestDeliveringLevelAndComesBack) {
+  auto primary = std::make_shared<ScriptedPipeline>();
+  auto backup = std::make_shared<ScriptedPipeline>();
+  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
+                          {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(i))).ok());
+  primary->healthy = false;  // its exporters' head-of-queue deliveries fail
+  EXPECT_EQ(c->current_level(), 1u);
+  for (int i = 5; i < 12; ++i) ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(i))).ok());
+  primary->healthy = true;
+  for (int i = 12; i < 15; ++i) ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(i))).ok());
+  csp::block_on(c->shutdown(deadline(5s)));
+  EXPECT_EQ(primary->count(), 8u);
+  EXPECT_EQ(backup->count(), 7u);
+  EXPECT_EQ(c->items_sent_to(0), 8);
+  EXPECT_EQ(c->items_sent_to(1), 7);
+  EXPECT_EQ(c->fell_through(), 0);
+}
+
+TEST(FailoverConnector, ARefusalFallsThroughWithoutSendingTheBatchTwice) {
+  auto primary = std::make_shared<ScriptedPipeline>();
+  auto backup = std::make_shared<ScriptedPipeline>();
+  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
+                          {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  primary->refuse = true;  // definitely not taken (still "delivering": its queue is just full)
+  ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(1))).ok());
+  EXPECT_EQ(primary->count(), 0u);
+  EXPECT_EQ(backup->count(), 1u);
+  EXPECT_EQ(c->fell_through(), 1);
+  // Every level refuses: the caller is told to retry, nothing was taken anywhere.
+  backup->refuse = true;
+  absl::Status s = csp::block_on(c->consume(deadline(5s), batch(2)));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(primary->count() + backup->count(), 1u);
+  csp::block_on(c->shutdown(deadline(5s)));
+}
+
+TEST(FailoverConnector, ProbesAHigherLevelEveryRetryInterval) {
+  auto primary = std::make_shared<ScriptedPipeline>();
+  auto backup = std::make_shared<ScriptedPipeline>();
+  auto c =
+      make_connector("{priority_levels: [[traces/primary], [traces/backup]], retry_interval: 10ms}",
+                     {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  primary->healthy = false;  // and its queue is empty: only a probe can find it again
+  int sent = 0;
+  while (primary->count() == 0 && sent < 100'000) {
+    ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(primary->count(), 1u) << "one probe batch went to the failing level";
+  EXPECT_EQ(primary->count() + backup->count(), static_cast<std::size_t>(sent));
+  csp::block_on(c->shutdown(deadline(5s)));
+}
+
+TEST(FailoverConnector, ConfigErrorsNameTheKey) {
+  for (const char* yaml : {"{}", "priority_levels: []", "priority_levels: [[]]",
+                           "{priority_levels: [[traces]], retry_interval: 0s}",
+                           "{priority_levels: [[traces]], retry_gap: 1s}",
+                           "{priority_levels: [[traces]], max_retries: 3}"}) {
+    auto node = pipeline::ConfigNode::parse(yaml, "connectors::failover");
+    ASSERT_TRUE(node.ok()) << yaml;
+    EXPECT_FALSE(parse_failover_config(*node).ok()) << yaml;
+  }
+  // A listed pipeline that does not receive from the connector.
+  auto node = pipeline::ConfigNode::parse("priority_levels: [[traces/a], [traces/b]]",
+                                          "connectors::failover");
+  FailoverConnector c("failover", *parse_failover_config(*node));
+  c.connect_pipeline(*pipeline::PipelineId::parse("traces/a"),
+                     std::make_shared<ScriptedPipeline>());
+  absl::Status s = c.check_connections();
+  EXPECT_NE(s.message().find("pipeline \"traces/b\" does not receive from connector"),
+            std::string::npos)
+      << s;
+}
+
+// With real sending queues: the primary backend goes down while batches are queued for it;
+// failover follows the outcome at the head of the queue, and when the primary comes back every
+// batch has been delivered exactly once, to one backend or the other.
+TEST(FailoverConnector, WithSendingQueuesEveryBatchIsDeliveredOnceAcrossLevels) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  struct Backend {
+    std::atomic<bool> up{true};
+    std::mutex mu;
+    std::multiset<std::string> delivered;
+    SendFn fn() {
+      return
+          [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
+            if (!up.load())
+              co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt};
+            std::lock_guard lock(mu);
+            delivered.insert(bytes);
+            co_return SendOutcome{};
+          };
+    }
+  } primary_backend, backup_backend;
+  RetryConfig retry;
+  retry.initial_interval = 5ms;
+  retry.max_interval = 20ms;
+  retry.max_elapsed_time = csp::Duration::zero();  // retry until delivered
+  auto primary = std::make_shared<QueuedRetryExporter>("otlp/primary", QueueConfig{true, 1, 100},
+                                                       retry, 1s, primary_backend.fn(), host);
+  auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", QueueConfig{true, 1, 100},
+                                                      retry, 1s, backup_backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(primary->start()).ok());
+  ASSERT_TRUE(csp::block_on(backup->start()).ok());
+  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
+                          {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  int sent = 0;
+  auto send = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
+    }
+  };
+  send(10);
+  primary_backend.up = false;
+  // The next batches go to the primary until a delivery at the head of its queue fails.
+  while (primary->delivering()) send(1);
+  send(20);  // all to the backup
+  EXPECT_GE(backup->counts().accepted, 20);
+  primary_backend.up = true;  // the queued batch at its head goes through, and traffic returns
+  while (!primary->delivering()) std::this_thread::sleep_for(1ms);
+  send(10);
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
+  csp::block_on(c->shutdown(ctx));
+  csp::block_on(primary->shutdown(ctx));
+  csp::block_on(backup->shutdown(ctx));
+  cancel();
+  std::multiset<std::string> all = primary_backend.delivered;
+  all.insert(backup_backend.delivered.begin(), backup_backend.delivered.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+  EXPECT_GE(backup_backend.delivered.size(), 20u);
+  EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1), sent);
+  EXPECT_EQ(primary->counts().sent + backup->counts().sent, sent);
+}
+
+}  // namespace
+}  // namespace components
