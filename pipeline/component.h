@@ -33,6 +33,10 @@ class Consumer {
   // still accept and retry, so a synchronous answer cannot tell. A consumer that passes batches
   // on answers for what is behind it. The failover connector routes by it.
   virtual bool delivering() const { return true; }
+  // Whether an OK from this consumer means the batch is on stable storage (a durable sending
+  // queue behind it). A component that buffers and answers early (the batch processor) must
+  // then wait for the hand-on before it answers, so that a client's OK means persisted.
+  virtual bool durable() const { return false; }
 };
 
 class Component {

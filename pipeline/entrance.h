@@ -31,6 +31,7 @@ class PipelineEntrance final : public Consumer {
   csp::Task<absl::Status> consume(csp::Context ctx, Batch batch) override;
   csp::Task<void> shutdown(csp::Context ctx);
   bool delivering() const override { return next_->delivering(); }
+  bool durable() const override { return next_->durable(); }
 
   // Batches inside the pipeline now (for tests and status).
   std::size_t inside() const { return slots_.in_use(); }

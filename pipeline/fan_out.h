@@ -25,6 +25,12 @@ class FanOut final : public Consumer {
     }
     co_return first_error;
   }
+  bool durable() const override {
+    for (const auto& n : next_) {
+      if (n->durable()) return true;
+    }
+    return false;
+  }
   bool delivering() const override {
     for (const auto& n : next_) {
       if (!n->delivering()) return false;

@@ -5,10 +5,15 @@
 #include "absl/status/statusor.h"
 #include "components/exporters/helper/queued_retry.h"
 #include "pipeline/config/config_node.h"
+#include "pipeline/host.h"
 
 namespace components {
 
 absl::StatusOr<QueueConfig> parse_queue_config(const pipeline::ConfigNode& exporter);
 absl::StatusOr<RetryConfig> parse_retry_config(const pipeline::ConfigNode& exporter);
+// sending_queue::storage must name a file_storage extension of service::extensions (the graph
+// builds those before any exporter).
+absl::Status check_queue_storage(const pipeline::ConfigNode& exporter, const QueueConfig& queue,
+                                 const pipeline::Host& host);
 
 }  // namespace components

@@ -1,9 +1,11 @@
 #include "components/exporters/helper/queued_retry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "components/extensions/file_storage/file_storage.h"
 #include "components/internal/drain.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
@@ -21,9 +23,97 @@ QueuedRetryExporter::QueuedRetryExporter(std::string id, QueueConfig queue, Retr
       host_(host),
       queue_(queue.enabled ? std::max<std::size_t>(queue.queue_size, 1) : 1) {
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
+  std::tie(take_ctx_, stop_taking_) = csp::with_cancel(csp::Context::background());
+  // With a durable queue, time-based loss is something the user asks for, not a default.
+  if (!queue_config_.storage.empty() && !retry_.max_elapsed_time_set) {
+    retry_.max_elapsed_time = csp::Duration::zero();
+  }
+}
+
+QueuedRetryExporter::~QueuedRetryExporter() {
+  stop_taking_();
+  stop_();
+}
+
+namespace {
+
+// A durable queue's record: [signal: 1 byte][items: 8 bytes, little-endian][request bytes].
+constexpr std::size_t kRecordHeader = 9;
+
+std::string encode_record(const pipeline::Batch& batch) {
+  std::string out;
+  out.reserve(kRecordHeader + batch.bytes.size());
+  out.push_back(static_cast<char>(batch.signal));
+  const auto items = static_cast<std::uint64_t>(batch.items);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(items >> (8 * i)));
+  out += batch.bytes;
+  return out;
+}
+
+std::optional<pipeline::Batch> decode_record(std::string record) {
+  if (record.size() < kRecordHeader) return std::nullopt;
+  const auto signal = static_cast<unsigned char>(record[0]);
+  if (signal > static_cast<unsigned char>(otlp::Signal::kProfiles)) return std::nullopt;
+  std::uint64_t items = 0;
+  for (int i = 0; i < 8; ++i) {
+    items |= static_cast<std::uint64_t>(static_cast<unsigned char>(record[1 + i])) << (8 * i);
+  }
+  pipeline::Batch batch;
+  batch.signal = static_cast<otlp::Signal>(signal);
+  batch.items = static_cast<std::int64_t>(items);
+  batch.bytes = record.substr(kRecordHeader);
+  return batch;
+}
+
+// "otlp/backup" -> "exporter_otlp_backup": one directory per exporter id.
+std::string log_name(const std::string& id) {
+  std::string name = "exporter_";
+  for (char c : id) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return name;
+}
+
+}  // namespace
+
+absl::Status QueuedRetryExporter::open_log() {
+  auto extension =
+      std::dynamic_pointer_cast<FileStorage>(host_.extension(queue_config_.storage));
+  if (extension == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sending_queue::storage: \"", queue_config_.storage, "\" is not a file_storage extension "
+        "listed in service::extensions"));
+  }
+  storage::DurableLogOptions options;
+  if (queue_config_.sizer == QueueSizer::kBytes) {
+    options.max_total_bytes = queue_config_.queue_size;
+    options.max_segment_bytes =
+        std::min<std::uint64_t>(storage::kDefaultMaxSegmentBytes, options.max_total_bytes / 4);
+  }
+  auto log = extension->open_log(log_name(id_), options);
+  if (!log.ok()) {
+    return absl::Status(log.status().code(), absl::StrCat("sending_queue::storage: ",
+                                                          log.status().message()));
+  }
+  log_ = *std::move(log);
+  const storage::DurableLogStats stats = log_->stats();
+  recovered_batches_ = static_cast<std::int64_t>(stats.recovered);
+  if (stats.recovered > 0) {
+    host_.log(pipeline::LogLevel::kInfo, id_,
+              absl::StrCat("durable queue: ", stats.recovered,
+                           " batches from before the restart will be delivered (",
+                           stats.recovery.corrupt_records_skipped, " corrupt records skipped, ",
+                           stats.recovery.torn_bytes_truncated, " torn bytes truncated)"));
+  }
+  return absl::OkStatus();
 }
 
 csp::Task<absl::Status> QueuedRetryExporter::start() {
+  if (!queue_config_.storage.empty()) {
+    if (absl::Status s = open_log(); !s.ok()) co_return s;
+    const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
+    senders_.add(static_cast<std::int64_t>(n));
+    for (std::size_t i = 0; i < n; ++i) csp::go(durable_sender());
+    co_return absl::OkStatus();
+  }
   if (queue_config_.enabled) {
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
     senders_.add(static_cast<std::int64_t>(n));
@@ -43,6 +133,36 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
     co_return s;
   }
   const std::int64_t items = batch.items;
+  if (log_ != nullptr) {
+    if (queue_config_.sizer == QueueSizer::kRequests &&
+        log_->stats().pending >= queue_config_.queue_size) {
+      co_return absl::UnavailableError(
+          absl::StrCat("exporter ", id_, ": sending queue is full (", queue_config_.queue_size,
+                       " batches on disk)"));
+    }
+    // OK only once the record is on disk (and synced, unless the storage says otherwise).
+    absl::StatusOr<std::uint64_t> seq = co_await log_->append(encode_record(batch));
+    if (seq.ok()) {
+      accepted_items_ += items;
+      co_return absl::OkStatus();
+    }
+    co_return absl::UnavailableError(absl::StrCat(
+        "exporter ", id_,
+        seq.status().code() == absl::StatusCode::kResourceExhausted
+            ? ": sending queue is full: "
+            : ": could not persist the batch: ",
+        seq.status().message()));
+  }
+  if (!queue_config_.block_on_overflow) {
+    if (batch.memory.bytes() == 0) {
+      batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
+    }
+    if (queue_.try_send(std::move(batch))) {
+      accepted_items_ += items;
+      co_return absl::OkStatus();
+    }
+    co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full"));
+  }
   // Held until a sender has sent or dropped it. While the queue is full the caller waits for
   // room, until its own deadline (backpressure, not an unbounded buffer).
   if (batch.memory.bytes() == 0) {
@@ -68,13 +188,40 @@ csp::Task<void> QueuedRetryExporter::sender() {
   senders_.done();
 }
 
+csp::Task<void> QueuedRetryExporter::durable_sender() {
+  for (;;) {
+    absl::StatusOr<storage::Record> record = co_await log_->next(take_ctx_);
+    if (!record.ok()) break;  // shutting down (or closed)
+    const std::uint64_t seq = record->seq;
+    std::optional<pipeline::Batch> batch = decode_record(std::move(record->payload));
+    if (!batch) {
+      ++dropped_permanent_;
+      host_.log(pipeline::LogLevel::kError, id_,
+                absl::StrCat("durable queue: record ", seq, " is not a batch; dropped"));
+      (void)log_->ack(seq);
+      continue;
+    }
+    GaveUp why = GaveUp::kNone;
+    (void)co_await send_with_retry(stop_ctx_, *batch, &why);
+    // Settled when the backend took it or a counted policy dropped it; an attempt cut off by
+    // the shutdown deadline leaves the record in the log for the next start.
+    if (why == GaveUp::kShutdown) {
+      (void)log_->nack(seq);
+    } else {
+      (void)log_->ack(seq);
+    }
+  }
+  senders_.done();
+}
+
 csp::Duration QueuedRetryExporter::next_backoff(csp::Duration current) const {
   auto next = std::chrono::duration_cast<csp::Duration>(current * retry_.multiplier);
   return std::min(next, retry_.max_interval);
 }
 
 csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
-                                                             const pipeline::Batch& batch) {
+                                                             const pipeline::Batch& batch,
+                                                             GaveUp* gave_up) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const csp::TimePoint started = csp::Clock::now();
   csp::Duration backoff = retry_.initial_interval;
@@ -91,7 +238,13 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
     // together when the shutdown ends (one line), the others one by one.
     enum class Why { kPermanent, kExhausted, kShutdown };
     auto give_up = [&](Why why, std::string_view text) {
-      const bool queued = queue_config_.enabled;
+      const bool queued = queue_config_.enabled || log_ != nullptr;
+      if (gave_up != nullptr) {
+        *gave_up = why == Why::kPermanent   ? GaveUp::kPermanent
+                   : why == Why::kExhausted ? GaveUp::kExhausted
+                                            : GaveUp::kShutdown;
+      }
+      if (why == Why::kShutdown && log_ != nullptr) return out.status;  // kept in the log
       switch (why) {
         case Why::kPermanent:
           if (queued) dropped_permanent_ += batch.items;
@@ -142,12 +295,25 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
 csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
   shut_down_.store(true, std::memory_order_release);
   queue_.close();
+  stop_taking_();  // durable senders take no new records; the log keeps them
   DeadlineStop deadline_stop(ctx, stop_);
-  if (queue_config_.enabled) co_await senders_.wait();
+  if (queue_config_.enabled || log_ != nullptr) co_await senders_.wait();
   // Also joins the deadline watcher (a named Task: docs/csp.md, g++ 12).
   csp::Task<void> finished = deadline_stop.finish();
   co_await std::move(finished);
   stop_();
+  if (log_ != nullptr) {
+    const storage::DurableLogStats stats = log_->stats();
+    if (absl::Status s = log_->close(); !s.ok()) {
+      host_.log(pipeline::LogLevel::kError, id_,
+                absl::StrCat("durable queue: closing the log: ", s.message()));
+    }
+    if (stats.pending > 0) {
+      host_.log(pipeline::LogLevel::kInfo, id_,
+                absl::StrCat(stats.pending,
+                             " batches stay in the durable queue for the next start"));
+    }
+  }
   if (const std::int64_t lost = dropped_shutdown_.load(); lost > 0) {
     host_.log(pipeline::LogLevel::kError, id_,
               absl::StrCat(lost, " items in ", dropped_shutdown_batches_.load(),
@@ -165,6 +331,7 @@ ExportCounts QueuedRetryExporter::counts() const {
   c.dropped_retries_exhausted = dropped_exhausted_.load();
   c.dropped_shutdown = dropped_shutdown_.load();
   c.accepted = accepted_items_.load();
+  c.recovered = recovered_batches_.load();
   return c;
 }
 

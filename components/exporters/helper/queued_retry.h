@@ -19,6 +19,15 @@
 //  - Conservation: every item accepted is, at any time, exactly one of sent, queued or in a
 //    sender's hands, or dropped for a counted reason (counts()): accepted = sent + pending +
 //    dropped_permanent + dropped_retries_exhausted + dropped_shutdown.
+//  - Durable queue (QueueConfig::storage): consume() answers OK once the batch is in the
+//    storage::DurableLog and synced; a full log (queue_size requests or bytes) is an immediate
+//    UNAVAILABLE, never a drop. Senders take records from the log and acknowledge them only
+//    after the backend accepted them (or rejected them as bad data, or an explicit
+//    max_elapsed_time passed: counted drops). Retry goes on until delivered unless
+//    max_elapsed_time is set. At shutdown, senders stop taking records; an attempt still
+//    running at the deadline is abandoned and its record stays in the log, as does everything
+//    not delivered: the next start delivers it (at least once; a batch whose delivery was cut
+//    short may arrive twice).
 
 #include <atomic>
 #include <chrono>
@@ -31,13 +40,23 @@
 #include "csp/wait_group.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
+#include "storage/durable_log.h"
 
 namespace components {
+
+enum class QueueSizer { kRequests, kBytes };
 
 struct QueueConfig {
   bool enabled = true;
   std::size_t num_consumers = 10;
-  std::size_t queue_size = 1000;  // batches
+  std::size_t queue_size = 1000;  // in units of `sizer`
+  QueueSizer sizer = QueueSizer::kRequests;
+  // While the queue is full: true, the caller waits until its deadline; false, it is refused at
+  // once. (A durable queue that is full refuses at once either way.)
+  bool block_on_overflow = true;
+  // The id of a file_storage extension: the queue is a storage::DurableLog there, and a batch is
+  // accepted once it is on disk (fsync'd unless the extension says otherwise). Empty: memory.
+  std::string storage;
 };
 
 struct RetryConfig {
@@ -45,17 +64,23 @@ struct RetryConfig {
   csp::Duration initial_interval = std::chrono::seconds(5);
   csp::Duration max_interval = std::chrono::seconds(30);
   csp::Duration max_elapsed_time = std::chrono::minutes(5);  // 0 = retry forever
+  // Whether the config set max_elapsed_time: with a durable queue the default is to retry
+  // until delivered, so data is dropped by time only when the user asked for it.
+  bool max_elapsed_time_set = false;
   double multiplier = 1.5;
   double randomization_factor = 0.5;
 };
 
 // What happened to the items an exporter accepted (see the conservation rule above).
 struct ExportCounts {
+  std::int64_t recovered = 0;                  // batches found in a durable queue at start
   std::int64_t accepted = 0;                   // items consume() answered OK for
   std::int64_t sent = 0;                       // delivered (the backend answered OK)
   std::int64_t dropped_permanent = 0;          // rejected by the backend as bad data
   std::int64_t dropped_retries_exhausted = 0;  // max_elapsed_time passed, or retries disabled
-  std::int64_t dropped_shutdown = 0;           // the shutdown deadline passed first
+  std::int64_t dropped_shutdown = 0;           // the shutdown deadline passed first (memory)
+  // Memory queue: items queued or being sent. A durable queue counts batches it recovered in
+  // `recovered` (their items are known only once read), so there pending() is not in items.
   std::int64_t pending() const {
     return accepted - sent - dropped_permanent - dropped_retries_exhausted - dropped_shutdown;
   }
@@ -75,6 +100,7 @@ class QueuedRetryExporter : public pipeline::Exporter {
  public:
   QueuedRetryExporter(std::string id, QueueConfig queue, RetryConfig retry, csp::Duration timeout,
                       SendFn send, pipeline::Host& host);
+  ~QueuedRetryExporter() override;
 
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<absl::Status> start() override;
@@ -88,12 +114,22 @@ class QueuedRetryExporter : public pipeline::Exporter {
   // False from a retryable failed attempt until the next successful one (the backend is down
   // or throttling); see pipeline::Consumer::delivering.
   bool delivering() const override { return delivering_.load(std::memory_order_relaxed); }
+  // Accepting means persisted: a batch processor in front waits for the hand-on before it
+  // answers its callers.
+  bool durable() const override { return !queue_config_.storage.empty(); }
+  // The durable queue's log (null with a memory queue or before start).
+  const storage::DurableLog* log() const { return log_.get(); }
   std::size_t queue_length() const { return queue_.size(); }
 
  private:
   csp::Task<void> sender();
-  // Sends with retries under ctx. OK, or the final error (the batch is then dropped).
-  csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch);
+  csp::Task<void> durable_sender();
+  absl::Status open_log();
+  // Why send_with_retry gave up (kNone: delivered).
+  enum class GaveUp { kNone, kPermanent, kExhausted, kShutdown };
+  // Sends with retries under ctx. OK, or the final error; *why says why it stopped.
+  csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch,
+                                          GaveUp* why = nullptr);
   csp::Duration next_backoff(csp::Duration current) const;
 
   std::string id_;
@@ -104,11 +140,15 @@ class QueuedRetryExporter : public pipeline::Exporter {
   pipeline::Host& host_;
 
   csp::Chan<pipeline::Batch> queue_;
+  std::unique_ptr<storage::DurableLog> log_;  // the durable queue, between start and shutdown
   csp::WaitGroup senders_;
   csp::Context stop_ctx_;  // cancelled when the shutdown deadline passes
   csp::CancelFunc stop_;
+  csp::Context take_ctx_;  // cancelled when shutdown begins: durable senders stop taking records
+  csp::CancelFunc stop_taking_;
 
   std::atomic<bool> delivering_{true};
+  std::atomic<std::int64_t> recovered_batches_{0};
   std::atomic<std::int64_t> accepted_items_{0};
   std::atomic<std::int64_t> sent_items_{0};
   std::atomic<std::int64_t> dropped_permanent_{0};

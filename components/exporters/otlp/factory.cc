@@ -110,6 +110,7 @@ class OtlpGrpcFactory final : public pipeline::ExporterFactory {
                                                              pipeline::Host& host) const override {
     auto c = parse_otlp_grpc_exporter_config(config);
     if (!c.ok()) return c.status();
+    OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_grpc_exporter(id.str(), *std::move(c), host);
   }
 };
@@ -128,6 +129,7 @@ class OtlpHttpFactory final : public pipeline::ExporterFactory {
                                                              pipeline::Host& host) const override {
     auto c = parse_otlp_http_exporter_config(config);
     if (!c.ok()) return c.status();
+    OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_http_exporter(id.str(), *std::move(c), host);
   }
 

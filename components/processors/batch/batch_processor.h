@@ -17,6 +17,9 @@
 //    in turn. What the next consumer refuses is dropped and logged; retrying is the exporter's
 //    job (QueuedRetryExporter), not this processor's.
 //  - Memory: accepted batches are held (Batch::memory) until the gathered batch is handed on.
+//  - With a durable queue behind (next->durable()), consume() answers only once the gathered
+//    batch holding the caller's data was handed on, with that outcome: a client's OK then means
+//    persisted. A gathered batch also goes out once 32 callers wait for it.
 //  - shutdown() stops accepting, flushes everything gathered, and returns when it is handed
 //    on or the deadline passed (what is left then is counted as dropped and logged).
 
@@ -43,13 +46,21 @@ class BatchProcessor final : public pipeline::Processor {
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
   bool delivering() const override { return next_->delivering(); }
+  bool durable() const override { return next_->durable(); }
 
   std::int64_t dropped_items() const { return dropped_items_.load(); }
 
  private:
+  // What goes through the input channel: a batch, and where to answer it once handed on (nil
+  // unless a durable queue is behind: then a caller's OK waits for persistence).
+  struct Input {
+    pipeline::Batch batch;
+    csp::Chan<absl::Status> answer;
+  };
   csp::Task<void> run();
   csp::Task<void> flush();
-  csp::Task<void> deliver(pipeline::Batch batch);
+  csp::Task<absl::Status> hand_on();
+  csp::Task<absl::Status> deliver(pipeline::Batch batch);
 
   std::string id_;
   BatchConfig config_;
@@ -57,7 +68,7 @@ class BatchProcessor final : public pipeline::Processor {
   std::shared_ptr<pipeline::Consumer> next_;
   pipeline::Host& host_;
 
-  csp::Chan<pipeline::Batch> input_;
+  csp::Chan<Input> input_;
   csp::WaitGroup running_;
   // Cancelled when the shutdown deadline passes: ends a hand-on that is still blocked.
   csp::Context stop_ctx_;
@@ -65,6 +76,7 @@ class BatchProcessor final : public pipeline::Processor {
 
   // Owned by the run() goroutine.
   std::vector<pipeline::Batch> pending_;
+  std::vector<csp::Chan<absl::Status>> waiting_;  // answers owed for pending_
   std::int64_t pending_items_ = 0;
 
   std::atomic<std::int64_t> dropped_items_{0};

@@ -136,6 +136,7 @@ class MemoryLimiterProcessor final : public pipeline::Processor {
   csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override;
   csp::Task<void> shutdown(csp::Context ctx) override;
   bool delivering() const override { return next_->delivering(); }
+  bool durable() const override { return next_->durable(); }
 
  private:
   std::shared_ptr<MemoryLimiter> limiter_;
