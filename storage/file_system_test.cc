@@ -85,6 +85,8 @@ TEST(FaultInjectingFileSystem, PowerLossKeepsOnlySyncedDataAndEntries) {
   ASSERT_TRUE((*b)->append("data").ok());
   ASSERT_TRUE((*b)->datasync().ok());
   fs.power_loss();
+  EXPECT_FALSE(fs.open("/d/a", OpenMode::kExisting).ok());  // the power is off
+  fs.power_on();
   EXPECT_EQ(fs.contents("/d/a"), "synced");
   EXPECT_EQ(fs.contents("/d/b"), std::nullopt);
   EXPECT_FALSE((*a)->append("x").ok());  // handles die with the process
@@ -97,14 +99,17 @@ TEST(FaultInjectingFileSystem, UnsyncedRenameAndUnlinkRevert) {
   ASSERT_TRUE(fs.rename("/d/tmp", "/d/old").ok());
   EXPECT_EQ(fs.contents("/d/old"), "new");
   fs.power_loss();
+  fs.power_on();
   EXPECT_EQ(fs.contents("/d/old"), "old");
   EXPECT_EQ(fs.contents("/d/tmp"), "new");
   ASSERT_TRUE(fs.unlink("/d/tmp").ok());
   fs.power_loss();
+  fs.power_on();
   EXPECT_EQ(fs.contents("/d/tmp"), "new");
   ASSERT_TRUE(fs.rename("/d/tmp", "/d/old").ok());
   ASSERT_TRUE(fs.sync_dir("/d").ok());
   fs.power_loss();
+  fs.power_on();
   EXPECT_EQ(fs.contents("/d/old"), "new");
   EXPECT_EQ(fs.contents("/d/tmp"), std::nullopt);
 }

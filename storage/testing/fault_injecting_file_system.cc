@@ -95,6 +95,7 @@ class FaultInjectingFileSystem::Handle final : public File {
 
  private:
   absl::Status check_locked() const {
+    if (absl::Status s = fs_->check_power_locked(path_); !s.ok()) return s;
     if (generation_ != fs_->generation_) {
       return absl::FailedPreconditionError(path_ + ": handle from before a power loss");
     }
@@ -145,6 +146,11 @@ FaultInjectingFileSystem::Dir* FaultInjectingFileSystem::dir_of_locked(const std
   if (it == dirs_.end()) return nullptr;
   *name = path.substr(slash + 1);
   return it->second.get();
+}
+
+absl::Status FaultInjectingFileSystem::check_power_locked(const std::string& path) const {
+  if (powered_off_) return absl::UnavailableError(path + ": the power is off");
+  return absl::OkStatus();
 }
 
 absl::Status FaultInjectingFileSystem::maybe_fail_locked(FaultOp op, const std::string& path) {
@@ -203,6 +209,7 @@ absl::Status FaultInjectingFileSystem::write_locked(Inode& inode, const std::str
 absl::StatusOr<std::unique_ptr<File>> FaultInjectingFileSystem::open(const std::string& path,
                                                                      OpenMode mode) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(path); !s.ok()) return s;
   std::string name;
   Dir* dir = dir_of_locked(path, &name);
   if (dir == nullptr) return status_from_errno(ENOENT, "open", path);
@@ -226,6 +233,7 @@ absl::StatusOr<std::unique_ptr<File>> FaultInjectingFileSystem::open(const std::
 
 absl::Status FaultInjectingFileSystem::rename(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(from); !s.ok()) return s;
   std::string from_name, to_name;
   Dir* dir = dir_of_locked(from, &from_name);
   Dir* to_dir = dir_of_locked(to, &to_name);
@@ -240,6 +248,7 @@ absl::Status FaultInjectingFileSystem::rename(const std::string& from, const std
 
 absl::Status FaultInjectingFileSystem::unlink(const std::string& path) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(path); !s.ok()) return s;
   std::string name;
   Dir* dir = dir_of_locked(path, &name);
   if (dir == nullptr || !dir->live.contains(name)) return status_from_errno(ENOENT, "unlink", path);
@@ -250,6 +259,7 @@ absl::Status FaultInjectingFileSystem::unlink(const std::string& path) {
 
 absl::StatusOr<std::vector<std::string>> FaultInjectingFileSystem::list(const std::string& dir) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(dir); !s.ok()) return s;
   auto it = dirs_.find(dir);
   if (it == dirs_.end()) return status_from_errno(ENOENT, "opendir", dir);
   std::vector<std::string> names;
@@ -259,6 +269,7 @@ absl::StatusOr<std::vector<std::string>> FaultInjectingFileSystem::list(const st
 
 absl::Status FaultInjectingFileSystem::sync_dir(const std::string& dir) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(dir); !s.ok()) return s;
   auto it = dirs_.find(dir);
   if (it == dirs_.end()) return status_from_errno(ENOENT, "open directory", dir);
   if (absl::Status s = maybe_fail_locked(FaultOp::kSync, dir); !s.ok()) return s;
@@ -269,12 +280,14 @@ absl::Status FaultInjectingFileSystem::sync_dir(const std::string& dir) {
 
 absl::Status FaultInjectingFileSystem::create_dir(const std::string& dir) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(dir); !s.ok()) return s;
   if (!dirs_.contains(dir)) dirs_[dir] = std::make_unique<Dir>();
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::uint64_t> FaultInjectingFileSystem::free_space(const std::string& dir) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(dir); !s.ok()) return s;
   if (!dirs_.contains(dir)) return status_from_errno(ENOENT, "statvfs", dir);
   if (!budget_) return std::uint64_t{1} << 50;
   const std::uint64_t used = used_bytes_locked();
@@ -283,6 +296,7 @@ absl::StatusOr<std::uint64_t> FaultInjectingFileSystem::free_space(const std::st
 
 absl::StatusOr<std::unique_ptr<FileLock>> FaultInjectingFileSystem::lock(const std::string& path) {
   std::lock_guard lock(mu_);
+  if (absl::Status s = check_power_locked(path); !s.ok()) return s;
   if (!locks_.insert(path).second) {
     return absl::FailedPreconditionError(path + " is locked: another log has this directory");
   }
@@ -332,6 +346,12 @@ void FaultInjectingFileSystem::power_loss(PowerLossMode mode) {
   locks_.clear();
   armed_.clear();
   ++generation_;
+  powered_off_ = true;
+}
+
+void FaultInjectingFileSystem::power_on() {
+  std::lock_guard lock(mu_);
+  powered_off_ = false;
 }
 
 std::vector<FiredFault> FaultInjectingFileSystem::fired_faults() const {

@@ -19,8 +19,10 @@
 //    synced bytes as they were; a failed rename or create changes nothing.
 //  - set_space_budget(b): the bytes of all files may not exceed b; a write beyond it writes
 //    what fits and fails with ENOSPC (ResourceExhausted). free_space() reports what is left.
-//  - Directories are created durable and never removed. Handles opened before a power loss
-//    fail afterwards (the process that held them is gone). Thread-safe: one mutex.
+//  - After power_loss() the power stays off until power_on(): every call fails (Unavailable),
+//    so the crashed process's objects can be destroyed without touching what survived. Handles
+//    opened before a power loss fail for good (the process that held them is gone).
+//  - Directories are created durable and never removed. Thread-safe: one mutex.
 //
 // Randomness comes from the seed only, so a failing test replays with the same seed.
 
@@ -69,6 +71,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   // Total bytes all files may hold; nullopt = unlimited.
   void set_space_budget(std::optional<std::uint64_t> bytes);
   void power_loss(PowerLossMode mode = PowerLossMode::kDropUnsynced);
+  void power_on();
 
   // --- inspection and tampering (for tests) ---
   std::vector<FiredFault> fired_faults() const;
@@ -86,6 +89,7 @@ class FaultInjectingFileSystem final : public FileSystem {
  private:
   friend class Handle;
   absl::Status maybe_fail_locked(FaultOp op, const std::string& path);
+  absl::Status check_power_locked(const std::string& path) const;
   absl::Status write_locked(Inode& inode, const std::string& path, std::uint64_t offset,
                             std::string_view data);
   std::uint64_t used_bytes_locked() const;
@@ -99,6 +103,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   std::vector<FiredFault> fired_;             // guarded by mu_
   std::set<std::string> locks_;               // guarded by mu_
   std::uint64_t generation_ = 0;              // guarded by mu_; bumped by power_loss
+  bool powered_off_ = false;                  // guarded by mu_
   std::uint64_t datasyncs_ = 0;               // guarded by mu_
 };
 
