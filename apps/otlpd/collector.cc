@@ -154,6 +154,11 @@ int list_components() {
   print("processors", f.processors);
   print("exporters", f.exporters);
   print("connectors", f.connectors);
+  std::cout << "extensions:\n";
+  for (const auto& factory : f.extensions) {
+    std::cout << "  " << factory->type() << " (" << pipeline::stability_name(factory->stability())
+              << ")\n";
+  }
   return 0;
 }
 

@@ -144,6 +144,13 @@ int ChildCollector::stop() {
   return code;
 }
 
+void ChildCollector::kill_hard() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  wait_exit(pid_);
+  pid_ = -1;
+}
+
 std::string ChildCollector::log() const { return read_file(dir_ + "/stderr.log"); }
 
 std::int64_t ChildCollector::rss_bytes() const {

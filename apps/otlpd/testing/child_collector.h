@@ -31,6 +31,8 @@ class ChildCollector {
   std::string endpoint(const std::string& receiver, const std::string& protocol) const;
   // Sends SIGTERM and waits for the exit; returns the exit code (or 128 + signal).
   int stop();
+  // kill -9: no shutdown at all, as a crash or the OOM killer would end it.
+  void kill_hard();
   pid_t pid() const { return pid_; }
   std::string log() const;
   // Resident memory of the child in bytes (VmRSS).

@@ -75,12 +75,12 @@ std::string log_name(const std::string& id) {
 }  // namespace
 
 absl::Status QueuedRetryExporter::open_log() {
-  auto extension =
-      std::dynamic_pointer_cast<FileStorage>(host_.extension(queue_config_.storage));
+  auto extension = std::dynamic_pointer_cast<FileStorage>(host_.extension(queue_config_.storage));
   if (extension == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sending_queue::storage: \"", queue_config_.storage, "\" is not a file_storage extension "
-        "listed in service::extensions"));
+    return absl::FailedPreconditionError(absl::StrCat("sending_queue::storage: \"",
+                                                      queue_config_.storage,
+                                                      "\" is not a file_storage extension "
+                                                      "listed in service::extensions"));
   }
   storage::DurableLogOptions options;
   if (queue_config_.sizer == QueueSizer::kBytes) {
@@ -90,8 +90,8 @@ absl::Status QueuedRetryExporter::open_log() {
   }
   auto log = extension->open_log(log_name(id_), options);
   if (!log.ok()) {
-    return absl::Status(log.status().code(), absl::StrCat("sending_queue::storage: ",
-                                                          log.status().message()));
+    return absl::Status(log.status().code(),
+                        absl::StrCat("sending_queue::storage: ", log.status().message()));
   }
   log_ = *std::move(log);
   const storage::DurableLogStats stats = log_->stats();
@@ -136,9 +136,8 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
   if (log_ != nullptr) {
     if (queue_config_.sizer == QueueSizer::kRequests &&
         log_->stats().pending >= queue_config_.queue_size) {
-      co_return absl::UnavailableError(
-          absl::StrCat("exporter ", id_, ": sending queue is full (", queue_config_.queue_size,
-                       " batches on disk)"));
+      co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
+                                                    queue_config_.queue_size, " batches on disk)"));
     }
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(encode_record(batch));
@@ -146,12 +145,12 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
       accepted_items_ += items;
       co_return absl::OkStatus();
     }
-    co_return absl::UnavailableError(absl::StrCat(
-        "exporter ", id_,
-        seq.status().code() == absl::StatusCode::kResourceExhausted
-            ? ": sending queue is full: "
-            : ": could not persist the batch: ",
-        seq.status().message()));
+    co_return absl::UnavailableError(
+        absl::StrCat("exporter ", id_,
+                     seq.status().code() == absl::StatusCode::kResourceExhausted
+                         ? ": sending queue is full: "
+                         : ": could not persist the batch: ",
+                     seq.status().message()));
   }
   if (!queue_config_.block_on_overflow) {
     if (batch.memory.bytes() == 0) {
@@ -193,6 +192,11 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
     absl::StatusOr<storage::Record> record = co_await log_->next(take_ctx_);
     if (!record.ok()) break;  // shutting down (or closed)
     const std::uint64_t seq = record->seq;
+    if (take_ctx_.is_done()) {
+      // Handed out as the shutdown began: it stays for the next start, not an attempt.
+      (void)log_->nack(seq);
+      break;
+    }
     std::optional<pipeline::Batch> batch = decode_record(std::move(record->payload));
     if (!batch) {
       ++dropped_permanent_;
@@ -207,9 +211,9 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
     // the shutdown deadline leaves the record in the log for the next start.
     if (why == GaveUp::kShutdown) {
       (void)log_->nack(seq);
-    } else {
-      (void)log_->ack(seq);
+      break;
     }
+    (void)log_->ack(seq);
   }
   senders_.done();
 }
@@ -309,9 +313,9 @@ csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
                 absl::StrCat("durable queue: closing the log: ", s.message()));
     }
     if (stats.pending > 0) {
-      host_.log(pipeline::LogLevel::kInfo, id_,
-                absl::StrCat(stats.pending,
-                             " batches stay in the durable queue for the next start"));
+      host_.log(
+          pipeline::LogLevel::kInfo, id_,
+          absl::StrCat(stats.pending, " batches stay in the durable queue for the next start"));
     }
   }
   if (const std::int64_t lost = dropped_shutdown_.load(); lost > 0) {

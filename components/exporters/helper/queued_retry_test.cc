@@ -1,12 +1,15 @@
 #include "components/exporters/helper/queued_retry.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "components/extensions/file_storage/file_storage.h"
 #include "csp/csp.h"
 
 namespace components {
@@ -176,6 +179,113 @@ TEST(QueuedRetryExporter, CountsEveryOutcomeSoThatTheyAddUp) {
   EXPECT_EQ(c.dropped_retries_exhausted, 10);
   EXPECT_EQ(c.dropped_shutdown, 0);
   EXPECT_EQ(c.pending(), 0);
+}
+
+// A file_storage extension in a fresh directory, registered with the host and started.
+std::shared_ptr<FileStorage> durable_storage(pipeline::Host& host, const std::string& dir) {
+  auto storage = std::make_shared<FileStorage>("file_storage", FileStorageConfig{dir, true, true});
+  EXPECT_TRUE(csp::block_on(storage->start()).ok());
+  host.add_extension("file_storage", storage);
+  return storage;
+}
+
+std::string fresh_dir() {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "otlpd-durable-queue-XXXXXX").string();
+  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+TEST(QueuedRetryExporter, DurableQueueKeepsWhatItAcceptedAcrossARestart) {
+  const std::string dir = fresh_dir();
+  QueueConfig queue{true, 2, 1000};
+  queue.storage = "file_storage";
+  RetryConfig retry = fast_retry();    // max_elapsed_time 10s is set explicitly there...
+  retry.max_elapsed_time_set = false;  // ...but a durable queue retries until delivered
+  {
+    // The backend is down: everything accepted stays on disk, nothing is dropped at shutdown.
+    pipeline::Host host(pipeline::LogLevel::kError);
+    durable_storage(host, dir);
+    FlakyBackend down;
+    down.failures = 1'000'000;
+    QueuedRetryExporter e("otlp/a", queue, retry, 1s, down.fn(), host);
+    ASSERT_TRUE(csp::block_on(e.start()).ok());
+    EXPECT_TRUE(e.durable());
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(csp::block_on(e.consume(deadline(5s), batch(i))).ok());
+    }
+    csp::block_on(e.shutdown(deadline(200ms)));
+    ExportCounts c = e.counts();
+    EXPECT_EQ(c.accepted, 30);
+    EXPECT_EQ(c.sent, 0);
+    EXPECT_EQ(c.dropped_shutdown + c.dropped_retries_exhausted + c.dropped_permanent, 0)
+        << "a durable queue drops nothing at shutdown";
+    EXPECT_EQ(host.admission().held(), 0) << "on disk, not in memory";
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/exporter_otlp_a/dead_letter.log") &&
+               std::filesystem::file_size(dir + "/exporter_otlp_a/dead_letter.log") > 0)
+      << "a shutdown is not a failed delivery";
+  {
+    // The next start: the backend is up and gets every batch, once.
+    pipeline::Host host(pipeline::LogLevel::kError);
+    durable_storage(host, dir);
+    FlakyBackend up;
+    QueuedRetryExporter e("otlp/a", queue, retry, 1s, up.fn(), host);
+    ASSERT_TRUE(csp::block_on(e.start()).ok());
+    EXPECT_EQ(e.counts().recovered, 30);
+    for (int waited = 0; waited < 10'000; ++waited) {
+      {
+        std::lock_guard lock(up.mu);
+        if (up.delivered.size() >= 30) break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    csp::block_on(e.shutdown(deadline(5s)));
+    std::lock_guard lock(up.mu);
+    EXPECT_EQ(up.delivered.size(), 30u);
+    EXPECT_EQ(std::set<std::string>(up.delivered.begin(), up.delivered.end()).size(), 30u);
+    EXPECT_EQ(e.counts().sent, 30);
+  }
+  {
+    // And a third start finds nothing left.
+    pipeline::Host host(pipeline::LogLevel::kError);
+    durable_storage(host, dir);
+    FlakyBackend up;
+    QueuedRetryExporter e("otlp/a", queue, retry, 1s, up.fn(), host);
+    ASSERT_TRUE(csp::block_on(e.start()).ok());
+    EXPECT_EQ(e.counts().recovered, 0);
+    csp::block_on(e.shutdown(deadline(5s)));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(QueuedRetryExporter, AFullDurableQueueRefusesRetryablyAndDropsNothing) {
+  const std::string dir = fresh_dir();
+  pipeline::Host host(pipeline::LogLevel::kError);
+  durable_storage(host, dir);
+  QueueConfig queue{true, 1, 5};  // five batches on disk at most
+  queue.storage = "file_storage";
+  FlakyBackend down;
+  down.failures = 1'000'000;
+  QueuedRetryExporter e("otlp", queue, fast_retry(), 1s, down.fn(), host);
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  int accepted = 0;
+  absl::Status refusal;
+  for (int i = 0; i < 10; ++i) {
+    absl::Status s = csp::block_on(e.consume(deadline(5s), batch(i)));
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      refusal = s;
+    }
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(refusal.code(), absl::StatusCode::kUnavailable) << refusal;
+  EXPECT_NE(refusal.message().find("sending queue is full"), std::string::npos) << refusal;
+  csp::block_on(e.shutdown(deadline(100ms)));
+  EXPECT_EQ(e.counts().accepted, 5);
+  EXPECT_EQ(e.dropped_items(), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

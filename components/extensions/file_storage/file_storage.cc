@@ -12,15 +12,16 @@ csp::Task<absl::Status> FileStorage::start() {
   storage::FileSystem& fs = storage::posix_file_system();
   if (config_.create_directory) {
     if (absl::Status s = fs.create_dir(config_.directory); !s.ok()) {
-      co_return absl::Status(s.code(), absl::StrCat("cannot create directory ", config_.directory,
-                                                    ": ", s.message()));
+      co_return absl::Status(
+          s.code(), absl::StrCat("cannot create directory ", config_.directory, ": ", s.message()));
     }
   }
   if (absl::StatusOr<std::vector<std::string>> entries = fs.list(config_.directory);
       !entries.ok()) {
     co_return absl::Status(
         entries.status().code(),
-        absl::StrCat("directory ", config_.directory, " is not usable: ", entries.status().message(),
+        absl::StrCat("directory ", config_.directory,
+                     " is not usable: ", entries.status().message(),
                      config_.create_directory ? "" : " (set create_directory: true to create it)"));
   }
   co_return absl::OkStatus();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "components/testing/recording_consumer.h"
 #include "csp/csp.h"
 #include "otlp/binary_codec.h"
@@ -143,6 +145,50 @@ TEST(BatchProcessor, RefusesAfterShutdown) {
   csp::block_on(p->shutdown(deadline(5s)));
   absl::Status s = csp::block_on(p->consume(deadline(1s), traces_batch(1)));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+}
+
+// A consumer whose OK means "persisted", which takes each batch only when the test lets it.
+class DurableSink final : public pipeline::Consumer {
+ public:
+  csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
+    co_await gate.recv();
+    items += batch.items;
+    co_return absl::OkStatus();
+  }
+  bool durable() const override { return true; }
+  csp::Chan<csp::Unit> gate{0};
+  std::atomic<std::int64_t> items{0};
+};
+
+TEST(BatchProcessor, WithADurableQueueBehindCallersAreAnsweredOnlyOncePersisted) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  auto sink = std::make_shared<DurableSink>();
+  auto p = std::make_unique<BatchProcessor>("batch", BatchConfig{1, std::chrono::hours(1), 0},
+                                            otlp::Signal::kTraces, sink, host);
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  std::atomic<bool> answered{false};
+  absl::Status answer;
+  std::thread caller([&] {
+    answer = csp::block_on(p->consume(deadline(30s), traces_batch(3)));
+    answered = true;
+  });
+  // The batch is gathered and handed on, but the queue has not taken it: no answer yet.
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(answered.load());
+  sink->gate.close();
+  caller.join();
+  EXPECT_TRUE(answer.ok()) << answer;
+  EXPECT_EQ(sink->items.load(), 3);
+  // A caller that gives up before persistence is told to retry.
+  auto slow = std::make_shared<DurableSink>();  // never opens
+  auto q = std::make_unique<BatchProcessor>("batch", BatchConfig{1, std::chrono::hours(1), 0},
+                                            otlp::Signal::kTraces, slow, host);
+  ASSERT_TRUE(csp::block_on(q->start()).ok());
+  absl::Status late = csp::block_on(q->consume(deadline(20ms), traces_batch(1)));
+  EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable) << late;
+  slow->gate.close();
+  csp::block_on(q->shutdown(deadline(5s)));
+  csp::block_on(p->shutdown(deadline(5s)));
 }
 
 }  // namespace
