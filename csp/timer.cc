@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "csp/internal/no_destructor.h"
+
 // Invariants (under TimerQueue::mu):
 //  - Each heap node names an entry and the generation it was armed for; a node whose entry has
 //    moved on (cancelled or reset) is stale and is dropped when it reaches the top.
@@ -26,11 +28,21 @@ namespace {
 
 class TimerQueue {
  public:
+  // Never destroyed, and its thread is neither joined nor detached. Joining would mean stopping
+  // the timer thread at exit, yet other threads and static destructors may still arm and
+  // cancel timers while the process exits; their deadlines would silently stop firing, and
+  // a cancel() waiting for a callback could hang. Destroying a joinable std::thread calls
+  // std::terminate, so the thread object must simply never be destroyed: NoDestructor keeps it
+  // and the queue it serves alive until the process ends, owned rather than detached, so a
+  // shutdown step could still join it if one is ever added.
   static TimerQueue& instance() {
-    alignas(TimerQueue) static std::byte storage[sizeof(TimerQueue)];
-    static TimerQueue* q = ::new (storage) TimerQueue();  // never destroyed
-    return *q;
+    static NoDestructor<TimerQueue> queue;
+    return *queue;
   }
+
+  TimerQueue() : thread_([this] { run(); }) {}
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
 
   void arm(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
     std::lock_guard lock(mu_);
@@ -68,8 +80,6 @@ class TimerQueue {
     std::shared_ptr<TimerEntry> entry;
     bool operator>(const Node& o) const { return when != o.when ? when > o.when : seq > o.seq; }
   };
-
-  TimerQueue() : thread_([this] { run(); }) { thread_.detach(); }
 
   void arm_locked(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
     e->pending = true;
@@ -118,7 +128,7 @@ class TimerQueue {
   std::priority_queue<Node, std::vector<Node>, std::greater<Node>> heap_;  // guarded by mu_
   std::uint64_t next_seq_ = 0;                                             // guarded by mu_
   std::size_t live_ = 0;                                                   // guarded by mu_
-  std::thread thread_;
+  std::thread thread_;  // last: it starts running run() during construction
 };
 
 }  // namespace
