@@ -31,6 +31,8 @@ struct ContextState {
 
   // Cancelable contexts only. A spin lock: every critical section is a few stores.
   using Children = std::unordered_map<ContextState*, std::weak_ptr<ContextState>>;
+  // Never held while cancelling deadline_timer: cancel() waits for a running deadline callback,
+  // and that callback takes mu.
   internal::SpinLock mu;
   CancelReason reason = CancelReason::kNone;  // guarded by mu
   Chan<Unit> done;                            // guarded by mu; created on first done()
@@ -200,12 +202,15 @@ std::pair<Context, CancelFunc> with_deadline(const Context& parent, TimePoint de
     TimerHandle timer = after_func(left, [weak](TimePoint) {
       if (auto live = weak.lock()) live->cancel(CancelReason::kDeadlineExceeded, true);
     });
-    std::lock_guard lock(s->mu);
-    if (s->reason == CancelReason::kNone) {
-      s->deadline_timer = std::move(timer);
-    } else {
-      timer.cancel();  // the parent cancelled us meanwhile
+    bool cancelled_meanwhile = false;
+    {
+      std::lock_guard lock(s->mu);
+      cancelled_meanwhile = s->reason != CancelReason::kNone;
+      if (!cancelled_meanwhile) s->deadline_timer = std::move(timer);
     }
+    // The parent cancelled us meanwhile. Not under s->mu: cancel() waits for a callback that
+    // is running, and this one takes s->mu.
+    if (cancelled_meanwhile) timer.cancel();
   }
   return {Context(s), CancelFunc(s)};
 }

@@ -6,11 +6,21 @@
 #include <thread>
 #include <vector>
 
-// Invariants (under TimerQueue::mu):
+#include "csp/internal/no_destructor.h"
+
+// Invariants (under TimerQueue::mu_):
 //  - Each heap node names an entry and the generation it was armed for; a node whose entry has
 //    moved on (cancelled or reset) is stale and is dropped when it reaches the top.
 //  - entry.pending is true exactly while a live node for the entry is in the heap.
-//  - Callbacks run on the timer thread without the lock held, so they may arm timers.
+//  - running_ names the entry whose callback the timer thread is running, else null.
+//    Callbacks run without the lock held, so they may arm, cancel and reset timers.
+//
+// Algorithm: the timer thread sleeps until the earliest node is due, pops it, and, if it is still
+// live, marks the entry running_, unlocks, runs the callback, relocks and clears running_. cancel()
+// and reset() make the entry's nodes stale and then, unless they are called on the timer thread,
+// wait on idle_cv_ until running_ no longer names the entry. One thread runs every callback, so on
+// the timer thread the entry is either not running or is the caller's own callback; waiting there
+// could only deadlock.
 
 namespace csp {
 namespace internal {
@@ -18,19 +28,32 @@ namespace internal {
 struct TimerEntry {
   std::function<void(TimePoint)> fire;
   Duration period{};             // zero: one-shot
-  std::uint64_t generation = 0;  // guarded by TimerQueue::mu
-  bool pending = false;          // guarded by TimerQueue::mu
+  std::uint64_t generation = 0;  // guarded by TimerQueue::mu_
+  bool pending = false;          // guarded by TimerQueue::mu_
 };
 
 namespace {
 
+// True on the timer thread only; set once when it starts.
+thread_local bool tls_on_timer_thread = false;
+
 class TimerQueue {
  public:
+  // Never destroyed, and its thread is neither joined nor detached. Joining would mean stopping
+  // the timer thread at exit, yet other threads and static destructors may still arm and
+  // cancel timers while the process exits; their deadlines would silently stop firing, and
+  // a cancel() waiting for a callback could hang. Destroying a joinable std::thread calls
+  // std::terminate, so the thread object must simply never be destroyed: NoDestructor keeps it
+  // and the queue it serves alive until the process ends, owned rather than detached, so a
+  // shutdown step could still join it if one is ever added.
   static TimerQueue& instance() {
-    alignas(TimerQueue) static std::byte storage[sizeof(TimerQueue)];
-    static TimerQueue* q = ::new (storage) TimerQueue();  // never destroyed
-    return *q;
+    static NoDestructor<TimerQueue> queue;
+    return *queue;
   }
+
+  TimerQueue() : thread_([this] { run(); }) {}
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
 
   void arm(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
     std::lock_guard lock(mu_);
@@ -38,19 +61,18 @@ class TimerQueue {
   }
 
   bool cancel(TimerEntry& e) {
-    std::lock_guard lock(mu_);
-    const bool was = e.pending;
-    e.pending = false;
-    ++e.generation;
-    if (was) --live_;
+    std::unique_lock lock(mu_);
+    const bool was = disarm_locked(e);
+    wait_until_not_running(lock, e);
     return was;
   }
 
   bool reset(const std::shared_ptr<TimerEntry>& e, Duration d) {
-    std::lock_guard lock(mu_);
-    const bool was = e->pending;
-    if (was) --live_;
-    ++e->generation;
+    std::unique_lock lock(mu_);
+    const bool was = disarm_locked(*e);
+    wait_until_not_running(lock, *e);
+    // A reset on another thread may have armed it while we waited: the later call wins.
+    disarm_locked(*e);
     arm_locked(e, Clock::now() + d);
     return was;
   }
@@ -69,8 +91,16 @@ class TimerQueue {
     bool operator>(const Node& o) const { return when != o.when ? when > o.when : seq > o.seq; }
   };
 
-  TimerQueue() : thread_([this] { run(); }) { thread_.detach(); }
+  // Requires mu_. Makes every node of e stale; true if it was pending.
+  bool disarm_locked(TimerEntry& e) {
+    const bool was = e.pending;
+    if (was) --live_;
+    e.pending = false;
+    ++e.generation;
+    return was;
+  }
 
+  // Requires mu_, and that e is not pending.
   void arm_locked(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
     e->pending = true;
     ++live_;
@@ -79,7 +109,16 @@ class TimerQueue {
     if (earliest) cv_.notify_one();
   }
 
+  // Requires mu_ (held by `lock`); may release it while waiting. Returns once e's callback is not
+  // running. On the timer thread it returns at once: there e is either idle or the caller's own
+  // callback, which cannot finish while we wait for it.
+  void wait_until_not_running(std::unique_lock<std::mutex>& lock, const TimerEntry& e) {
+    if (tls_on_timer_thread) return;
+    idle_cv_.wait(lock, [&] { return running_ != &e; });
+  }
+
   void run() {
+    tls_on_timer_thread = true;
     std::unique_lock lock(mu_);
     for (;;) {
       if (heap_.empty()) {
@@ -106,19 +145,28 @@ class TimerQueue {
         e.pending = false;
         --live_;
       }
+      running_ = &e;
       lock.unlock();
       e.fire(now);
+      // Released without mu_ (if this was the last reference, the callback's captures are destroyed
+      // here, and their destructors may cancel timers). If the entry dies here and a new one reuses
+      // its address before we relock, a cancel() of the new one waits for this relock for nothing:
+      // harmless.
       node.entry.reset();
       lock.lock();
+      running_ = nullptr;
+      idle_cv_.notify_all();
     }
   }
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // the timer thread waits here for an earlier node
+  std::condition_variable idle_cv_;  // cancel/reset wait here for running_ to change
   std::priority_queue<Node, std::vector<Node>, std::greater<Node>> heap_;  // guarded by mu_
   std::uint64_t next_seq_ = 0;                                             // guarded by mu_
   std::size_t live_ = 0;                                                   // guarded by mu_
-  std::thread thread_;
+  const TimerEntry* running_ = nullptr;                                    // guarded by mu_
+  std::thread thread_;  // last: it starts running run() during construction
 };
 
 }  // namespace

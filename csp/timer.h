@@ -12,10 +12,25 @@
 //    the channel. Destroying a Timer or Ticker stops it.
 //  - co_await sleep(d) parks the goroutine and readies it when d has passed.
 //  - after_func(d, f) runs f on the timer thread: f must be short and must not block. Every
-//    timer, Ticker and context deadline in the process waits while f runs, so it is for csp's
-//    own internals (deadlines, Timer, Ticker). Components must not do I/O in it (no disk, no
-//    logging, no locks that I/O holds): periodic work belongs on a goroutine that selects on a
-//    Ticker and a stop channel, joined by the component's shutdown.
+//    timer, Ticker and context deadline in the process waits while f runs, and so does every
+//    cancel() or reset() of f's own handle, so it is for csp's own internals (deadlines, Timer,
+//    Ticker). Components must not do I/O in it (no disk, no logging, no locks that I/O holds):
+//    periodic work belongs on a goroutine that selects on a Ticker and a stop channel, joined
+//    by the component's shutdown.
+//  - Cancellation is synchronous. When TimerHandle::cancel() returns, f is not running and will
+//    not start again (until a later reset()), so the caller may then destroy what f touches:
+//    if f is running on the timer thread when cancel() is called, cancel() waits for it to
+//    return. The one exception is cancel() called from inside f itself (on the timer thread):
+//    it returns at once without waiting, since waiting would deadlock; the running call
+//    finishes normally and no later call starts. reset(d) is cancel() followed by re-arming:
+//    it waits the same way (again, not from inside f), so the next call of f is the one reset
+//    scheduled. Timer::stop/reset and Ticker::stop, and their destructors, inherit this.
+//  - Because cancel() and reset() may wait for f, never call them while holding a lock (or
+//    any other resource) that f needs: that deadlocks with the timer thread.
+//  - f itself (its captures) is destroyed on whichever thread drops the last reference to the
+//    timer: the last TimerHandle, or the timer thread when it discards the timer's last queue
+//    entry, which for a cancelled timer may be at its original fire time. Captures must be
+//    safe to destroy there.
 //
 // Thread-safety: every function may be called from any thread; a Timer/Ticker object is not
 // meant to be used by two threads at once (like most objects).
@@ -38,14 +53,21 @@ namespace internal {
 struct TimerEntry;
 }
 
-// A pending action on the timer thread. Movable; destroying it does not cancel.
+// A pending action on the timer thread. Movable and copyable (copies name the same timer);
+// destroying it does not cancel.
 class TimerHandle {
  public:
   TimerHandle() = default;
   explicit TimerHandle(std::shared_ptr<internal::TimerEntry> e) : entry_(std::move(e)) {}
-  // True if this call cancelled it before it fired.
+  // Stops the timer: after it returns the callback is not running (unless cancel() is called
+  // from inside the callback) and will not run again. Waits for a callback in progress on the
+  // timer thread. True if the timer was pending (for a periodic timer: always, until it is
+  // cancelled), false if it had already fired (one-shot) or been cancelled. False on an empty
+  // handle.
   bool cancel() const;
-  // Re-arms it to fire after d (as a one-shot, or with its period). True if it was pending.
+  // Cancels as cancel() does, waiting the same way, then re-arms the timer to fire after d (as
+  // a one-shot, or with its period), d measured from when the wait ends. True if it was
+  // pending. Called from inside the callback, it re-arms without waiting.
   bool reset(Duration d) const;
   bool valid() const noexcept { return entry_ != nullptr; }
 

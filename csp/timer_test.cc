@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <latch>
 #include <thread>
 
 #include "csp/internal/test_util.h"
@@ -104,6 +106,179 @@ TEST(Timer, AfterFuncRunsOnceAndCanBeCancelled) {
   auto h = after_func(1h, [&](TimePoint) { runs.fetch_add(100); });
   EXPECT_TRUE(h.cancel());
   EXPECT_EQ(runs.load(), 1);
+}
+
+// A callback that parks on the timer thread until the test releases it.
+class BlockingCallback {
+ public:
+  // Blocks in its first call only.
+  void run() {
+    if (calls_.fetch_add(1) > 0) return;
+    started_.count_down();
+    release_.wait(false);
+    ++completed_;
+    finished_.store(true);
+  }
+  void wait_started() { started_.wait(); }
+  void release() {
+    release_.store(true);
+    release_.notify_all();
+  }
+  bool finished() const { return finished_.load(); }
+  int calls() const { return calls_.load(); }
+  // A plain int written at the end of the first call. Reading 1 right after cancel() returns
+  // shows the callback's writes are visible to the canceller; ThreadSanitizer checks that
+  // cancel() really orders them (an unordered read is reported).
+  int completed() const { return completed_; }
+
+ private:
+  std::latch started_{1};
+  std::atomic<bool> release_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<int> calls_{0};
+  int completed_ = 0;
+};
+
+// Runs `stop` on another thread while `callback` is parked inside its first call, then releases
+// it. Returns whether the callback had finished when `stop` returned. The pause before the
+// release only gives a broken stop() the chance to return early; the verdict is read from the
+// order of events, never from the clock.
+template <class Stop>
+bool callback_finished_before_stop_returned(BlockingCallback& callback, Stop stop) {
+  callback.wait_started();
+  std::atomic<bool> stop_called{false};
+  std::atomic<bool> stop_returned{false};
+  bool finished_at_return = false;
+  std::thread stopper([&] {
+    stop_called.store(true);
+    stop();
+    finished_at_return = callback.finished();
+    stop_returned.store(true);
+  });
+  while (!stop_called.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(stop_returned.load()) << "returned while the callback was still running";
+  callback.release();
+  stopper.join();
+  return finished_at_return;
+}
+
+TEST(Timer, CancelWaitsForARunningCallback) {
+  BlockingCallback callback;
+  TimerHandle h = after_func(0ms, [&](TimePoint) { callback.run(); });
+  bool was_pending = true;
+  const bool waited =
+      callback_finished_before_stop_returned(callback, [&] { was_pending = h.cancel(); });
+  EXPECT_TRUE(waited) << "cancel() returned while the callback was running";
+  EXPECT_FALSE(was_pending) << "a one-shot is no longer pending once it runs";
+  EXPECT_EQ(callback.calls(), 1);
+}
+
+TEST(Timer, CancelWaitsForARunningPeriodicCallbackAndStopsIt) {
+  BlockingCallback callback;
+  TimerHandle h = after_func(
+      1ms, [&](TimePoint) { callback.run(); }, 1ms);
+  bool was_pending = false;
+  int completed_at_cancel = 0;
+  const bool waited = callback_finished_before_stop_returned(callback, [&] {
+    was_pending = h.cancel();
+    completed_at_cancel = callback.completed();
+  });
+  EXPECT_TRUE(waited) << "cancel() returned while the callback was running";
+  EXPECT_TRUE(was_pending) << "a periodic timer stays pending until cancelled";
+  EXPECT_EQ(completed_at_cancel, 1);
+  // Many periods later it has still not run again.
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(callback.calls(), 1);
+  EXPECT_FALSE(h.cancel());
+}
+
+TEST(Timer, ResetWaitsForARunningCallbackThenRearms) {
+  BlockingCallback callback;
+  TimerHandle h = after_func(
+      1ms, [&](TimePoint) { callback.run(); }, 1ms);
+  bool was_pending = false;
+  int completed_at_reset = 0;
+  const bool waited = callback_finished_before_stop_returned(callback, [&] {
+    was_pending = h.reset(1h);
+    completed_at_reset = callback.completed();
+  });
+  EXPECT_TRUE(waited) << "reset() returned while the callback was running";
+  EXPECT_TRUE(was_pending);
+  EXPECT_EQ(completed_at_reset, 1);
+  EXPECT_TRUE(h.cancel()) << "pending again after the reset";
+  EXPECT_EQ(callback.calls(), 1);
+}
+
+TEST(Timer, CancelFromInsideItsOwnCallbackReturns) {
+  std::atomic<bool> published{false};
+  TimerHandle h;
+  std::promise<bool> cancelled;
+  h = after_func(0ms, [&](TimePoint) {
+    published.wait(false);
+    cancelled.set_value(h.cancel());
+  });
+  published.store(true);
+  published.notify_all();
+  std::future<bool> result = cancelled.get_future();
+  // The bound only turns a deadlock into a failure instead of a hung test.
+  ASSERT_EQ(result.wait_for(30s), std::future_status::ready) << "cancel() deadlocked";
+  EXPECT_FALSE(result.get()) << "a one-shot is no longer pending once it runs";
+  h.cancel();  // waits for the callback to return before the locals it uses go
+}
+
+TEST(Timer, PeriodicCallbackCancellingItselfIsNotCalledAgain) {
+  std::atomic<bool> published{false};
+  TimerHandle h;
+  std::atomic<int> calls{0};
+  std::promise<bool> cancelled;
+  h = after_func(
+      1ms,
+      [&](TimePoint) {
+        published.wait(false);
+        if (calls.fetch_add(1) + 1 == 2) cancelled.set_value(h.cancel());
+      },
+      1ms);
+  published.store(true);
+  published.notify_all();
+  std::future<bool> result = cancelled.get_future();
+  ASSERT_EQ(result.wait_for(30s), std::future_status::ready) << "cancel() deadlocked";
+  EXPECT_TRUE(result.get()) << "its next tick was pending";
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_FALSE(h.cancel());
+}
+
+TEST(Timer, ResetFromInsideItsOwnCallbackRearms) {
+  std::atomic<bool> published{false};
+  TimerHandle h;
+  std::atomic<int> calls{0};
+  std::promise<void> second_call;
+  h = after_func(0ms, [&](TimePoint) {
+    published.wait(false);
+    if (calls.fetch_add(1) == 0) {
+      EXPECT_FALSE(h.reset(1ms)) << "a one-shot is no longer pending once it runs";
+    } else {
+      second_call.set_value();
+    }
+  });
+  published.store(true);
+  published.notify_all();
+  std::future<void> result = second_call.get_future();
+  ASSERT_EQ(result.wait_for(30s), std::future_status::ready);
+  EXPECT_FALSE(h.cancel()) << "it ran its second time";
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(Timer, CancelFromAnotherTimersCallbackDoesNotWait) {
+  // Both run on the one timer thread: the target is idle, so this must not block.
+  TimerHandle target = after_func(1h, [](TimePoint) {});
+  std::promise<bool> cancelled;
+  TimerHandle canceller = after_func(0ms, [&](TimePoint) { cancelled.set_value(target.cancel()); });
+  std::future<bool> result = cancelled.get_future();
+  ASSERT_EQ(result.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  canceller.cancel();  // waits for the callback to return before the locals it uses go
 }
 
 }  // namespace

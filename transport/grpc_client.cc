@@ -19,6 +19,7 @@
 #include "csp/select.h"
 #include "google/rpc/status.pb.h"
 #include "otlp/binary_codec.h"
+#include "transport/internal/grpc_status_codes.h"
 #include "transport/internal/messages.h"
 
 namespace transport {
@@ -65,7 +66,7 @@ ExportResult result_of(otlp::Signal signal, const grpc::Status& status,
     return result;
   }
   result.status =
-      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+      absl::Status(internal::code_for_grpc_status(status.error_code()), status.error_message());
   if (!status.error_details().empty()) {
     google::rpc::Status details;
     if (details.ParseFromString(status.error_details())) {

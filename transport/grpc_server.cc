@@ -60,6 +60,7 @@
 #include "otlp/wire.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/grpc_framing.h"
+#include "transport/internal/grpc_status_codes.h"
 #include "transport/internal/inflate.h"
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
@@ -629,7 +630,9 @@ void Connection::answer_error(Stream& s, const absl::Status& status, int http_st
   HeaderList h;
   h.add(":status", std::to_string(http_status));
   h.add("content-type", "application/grpc");
-  h.add("grpc-status", std::to_string(static_cast<int>(status.code())));
+  // grpc::StatusCode's numbers are gRPC's wire values.
+  h.add("grpc-status",
+        std::to_string(static_cast<int>(internal::grpc_status_for_code(status.code()))));
   h.add("grpc-message", internal::percent_encode_grpc_message(internal::sv(status.message())));
   if (retry_after.has_value()) {
     h.add("grpc-status-details-bin",
