@@ -341,5 +341,46 @@ TEST_P(Lifecycle, ConsumeAfterShutdownIsRefused) {
 
 INSTANTIATE_TEST_SUITE_P(AllFactories, Lifecycle, ::testing::ValuesIn(all_cases()), case_name);
 
+// Extensions have no signals and take no data: start → shutdown, shutdown without start and
+// shutdown twice, for every extension factory.
+std::string minimal_extension_config(const std::string& type, const fs::path& dir) {
+  if (type == "file_storage")
+    return "{directory: '" + (dir / "storage").string() + "', create_directory: true}";
+  return "";
+}
+
+TEST(ExtensionLifecycle, EveryExtensionStartsStopsAndToleratesMisuse) {
+  const pipeline::Factories factories = make_factories();
+  ASSERT_FALSE(factories.extensions.empty());
+  for (const auto& factory : factories.extensions) {
+    const std::string type(factory->type());
+    SCOPED_TRACE("extension " + type);
+    const fs::path dir = fs::temp_directory_path() /
+                         ("otlpd-extension-lifecycle-" + std::to_string(::getpid()) + "-" + type);
+    const std::string yaml = minimal_extension_config(type, dir);
+    ASSERT_FALSE(yaml.empty()) << "no minimal config for extension " << type;
+    auto node = pipeline::ConfigNode::parse(yaml, type);
+    ASSERT_TRUE(node.ok()) << node.status();
+    pipeline::Host host(pipeline::LogLevel::kError);
+    for (int round = 0; round < 3; ++round) {
+      auto e = factory->create(pipeline::ComponentId(type), *node, host);
+      ASSERT_TRUE(e.ok()) << e.status();
+      auto ctx = csp::with_timeout(csp::Context::background(), kShutdownDeadline).first;
+      if (round == 0) {  // start, then shutdown
+        ASSERT_TRUE(csp::block_on((*e)->start()).ok());
+        csp::block_on((*e)->shutdown(ctx));
+      } else if (round == 1) {  // shutdown without start
+        csp::block_on((*e)->shutdown(ctx));
+      } else {  // shutdown twice
+        ASSERT_TRUE(csp::block_on((*e)->start()).ok());
+        csp::block_on((*e)->shutdown(ctx));
+        csp::block_on((*e)->shutdown(ctx));
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+}
+
 }  // namespace
 }  // namespace components
