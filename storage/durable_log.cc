@@ -320,13 +320,18 @@ absl::Status DurableLog::write_batch(CommitBatch& batch, std::vector<SegmentWrit
 }
 
 absl::Status DurableLog::start_segment(std::uint64_t first_seq) {
-  const std::string path = join_path(dir_, internal::segment_file_name(first_seq));
-  // Replace, not create-new: a file of this name can only be a frameless leftover of a failed
-  // write (recovery numbers past every frame it found), never a segment with records.
-  absl::StatusOr<std::unique_ptr<File>> file = fs_.open(path, OpenMode::kReplace);
   {
     std::lock_guard lock(mu_);
     seal_active_segment_locked();
+  }
+  const std::string path = join_path(dir_, internal::segment_file_name(first_seq));
+  absl::StatusOr<std::unique_ptr<File>> file = fs_.open(path, OpenMode::kCreateNew);
+  if (file.status().code() == absl::StatusCode::kAlreadyExists) {
+    // A frameless leftover of a failed write (recovery numbers past every frame it found). Not
+    // truncated in place: until synced, a truncation may be undone by a power cut and bring
+    // the old bytes back under this name. A new file cannot have old bytes.
+    if (absl::Status s = fs_.unlink(path); !s.ok()) return s;
+    file = fs_.open(path, OpenMode::kCreateNew);
   }
   if (!file.ok()) return file.status();
   // The name must be durable before any record in the file is reported durable.
