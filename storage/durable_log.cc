@@ -85,9 +85,9 @@ absl::Status DurableLog::admit_locked(std::uint64_t bytes, bool* stale_free_spac
   }
   if (free_space_ < queued_bytes_ + bytes + options_.free_space_reserve) {
     *stale_free_space = true;
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "durable log ", dir_, ": file system full (", free_space_, " bytes free, ",
-        options_.free_space_reserve, " kept in reserve)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("durable log ", dir_, ": file system full (", free_space_, " bytes free, ",
+                     options_.free_space_reserve, " kept in reserve)"));
   }
   return absl::OkStatus();
 }
@@ -217,8 +217,8 @@ void DurableLog::io_loop() {
       continue;
     }
     if (cursor_ != persisted_cursor_ || attempts_dirty_) {
-      io_cv_.wait_until(lock, std::max(last_cursor_write_ + options_.cursor_persist_interval,
-                                        cursor_retry_at_));
+      io_cv_.wait_until(
+          lock, std::max(last_cursor_write_ + options_.cursor_persist_interval, cursor_retry_at_));
     } else {
       io_cv_.wait(lock);
     }
@@ -400,9 +400,8 @@ void DurableLog::process_dead_letters(std::vector<std::uint64_t> seqs) {
     std::string frame;
     absl::Status read = file->pread(where.offset, frame_bytes(where.length), &frame);
     internal::FrameHeader header;
-    const bool intact =
-        read.ok() && internal::check_frame(frame, options_.max_record_bytes, &header) ==
-                         internal::FrameStatus::kOk;
+    const bool intact = read.ok() && internal::check_frame(frame, options_.max_record_bytes,
+                                                           &header) == internal::FrameStatus::kOk;
     const std::uint64_t frame_size = frame_bytes(where.length);
     const bool fits = options_.max_dead_letter_bytes > 0 &&
                       dead_letter_bytes_ + frame_size <= options_.max_dead_letter_bytes;
@@ -452,8 +451,8 @@ absl::Status DurableLog::persist_cursor_and_reclaim() {
     if (!status.ok()) {
       ++stats_.cursor_write_errors;
       attempts_dirty_ = true;
-      cursor_retry_at_ = now + std::max(options_.cursor_persist_interval,
-                                        std::chrono::milliseconds(10));
+      cursor_retry_at_ =
+          now + std::max(options_.cursor_persist_interval, std::chrono::milliseconds(10));
       return status;
     }
     ++stats_.cursor_writes;
@@ -635,8 +634,8 @@ csp::Task<absl::StatusOr<Record>> DurableLog::next(csp::Context ctx) {
     if (got->has_value()) co_return std::move(**got);
     // Nothing now. A commit or nack after try_next leaves a token in `available` (capacity 1),
     // so this cannot miss it; whoever takes the token passes it on if more is ready.
-    const int which = co_await csp::select(csp::recv(available), csp::recv(closed),
-                                           csp::recv(done));
+    const int which =
+        co_await csp::select(csp::recv(available), csp::recv(closed), csp::recv(done));
     if (which == 2) co_return ctx.err();
   }
 }

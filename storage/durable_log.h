@@ -298,8 +298,8 @@ class DurableLog {
   std::uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t persisted_cursor_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::uint64_t> settled_above_cursor_ ABSL_GUARDED_BY(mu_);
-  std::map<std::uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);  // handed out or returned
-  std::set<std::uint64_t> redeliver_ ABSL_GUARDED_BY(mu_);            // nacked, waiting
+  std::map<std::uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);   // handed out or returned
+  std::set<std::uint64_t> redeliver_ ABSL_GUARDED_BY(mu_);             // nacked, waiting
   std::vector<std::uint64_t> dead_letter_queue_ ABSL_GUARDED_BY(mu_);  // for the I/O thread
   std::map<std::uint64_t, std::uint32_t> recovered_attempts_ ABSL_GUARDED_BY(mu_);
   bool attempts_dirty_ ABSL_GUARDED_BY(mu_) = false;  // nacks since the last cursor write

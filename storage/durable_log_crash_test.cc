@@ -269,8 +269,8 @@ class CrashModel {
     const bool durable = scenario_.fsync == FsyncPolicy::kAlways || !after_power_loss;
     for (std::uint64_t id : durable ? acked_ok_ : std::set<std::uint64_t>{}) {
       if (settled_.contains(id) || maybe_settled_.contains(id)) continue;
-      ASSERT_TRUE(found.contains(id)) << where() << ": record " << id
-                                      << " was appended OK, never settled, and is lost";
+      ASSERT_TRUE(found.contains(id))
+          << where() << ": record " << id << " was appended OK, never settled, and is lost";
     }
     // After a power cut, what was read back is what the disk kept: all of it durable. After a
     // clean restart a failed append may still be readable from the page cache without being
@@ -283,9 +283,8 @@ class CrashModel {
     settled_.clear();
     maybe_settled_.clear();
     const DurableLogStats s = log_->stats();
-    ASSERT_EQ(s.recovered + s.appended, s.acknowledged + s.dead_lettered +
-                                            s.dead_letter_discarded + s.corrupt_skipped +
-                                            s.pending)
+    ASSERT_EQ(s.recovered + s.appended, s.acknowledged + s.dead_lettered + s.dead_letter_discarded +
+                                            s.corrupt_skipped + s.pending)
         << where();
   }
 
@@ -301,11 +300,11 @@ class CrashModel {
   bool budget_ = false;
   bool trace_ = false;
   std::size_t fired_seen_ = 0;
-  std::set<std::uint64_t> acked_ok_;       // append returned OK (or read back after reopen)
-  std::set<std::uint64_t> maybe_;          // append failed: may exist
-  std::set<std::uint64_t> settled_;        // acked
-  std::set<std::uint64_t> maybe_settled_;  // nacked with dead-lettering on
-  std::map<std::uint64_t, std::uint64_t> held_;       // seq -> id, handed out to us
+  std::set<std::uint64_t> acked_ok_;             // append returned OK (or read back after reopen)
+  std::set<std::uint64_t> maybe_;                // append failed: may exist
+  std::set<std::uint64_t> settled_;              // acked
+  std::set<std::uint64_t> maybe_settled_;        // nacked with dead-lettering on
+  std::map<std::uint64_t, std::uint64_t> held_;  // seq -> id, handed out to us
   std::map<std::uint64_t, std::uint64_t> seq_to_id_;  // this run
 };
 
