@@ -41,7 +41,7 @@ namespace storage {
 using internal::frame_bytes;
 using internal::kFrameHeaderBytes;
 
-DurableLog::DurableLog(FileSystem& fs, std::string dir, DurableLogOptions options)
+DurableLog::DurableLog(PrivateTag, FileSystem& fs, std::string dir, DurableLogOptions options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {}
 
 DurableLog::~DurableLog() { (void)close(); }
@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<DurableLog>> DurableLog::open(FileSystem& fs, std
     return absl::InvalidArgumentError("durable log: max_record_bytes is at most 1 GiB");
   }
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  std::unique_ptr<DurableLog> log(new DurableLog(fs, std::move(dir), options));
+  auto log = std::make_unique<DurableLog>(PrivateTag(), fs, std::move(dir), options);
   if (absl::Status s = log->recover(); !s.ok()) return s;
   // Rewrite the manifest now: it repairs a missing or corrupt one and deletes settled segments.
   // A failure here is not fatal; the cursor is written again as soon as it moves.
@@ -110,6 +110,9 @@ absl::StatusOr<std::shared_ptr<DurableLog::CommitBatch>> DurableLog::enqueue(std
   for (int attempt = 0;; ++attempt) {
     std::unique_lock lock(mu_);
     if (closing_) return absl::FailedPreconditionError("durable log is closed");
+    if (next_seq_ >= internal::kMaxSequence) {
+      return absl::FailedPreconditionError("durable log: sequence numbers exhausted");
+    }
     bool stale_free_space = false;
     if (absl::Status s = admit_locked(bytes, &stale_free_space); !s.ok()) {
       if (stale_free_space && attempt == 0) {

@@ -158,6 +158,12 @@ class DurableLog {
   // Opens (creating if needed) the log in dir and recovers it. fs must outlive the log.
   static absl::StatusOr<std::unique_ptr<DurableLog>> open(FileSystem& fs, std::string dir,
                                                           DurableLogOptions options = {});
+  // For open() only (the tag cannot be made outside this class).
+  class PrivateTag {
+    friend class DurableLog;
+    explicit PrivateTag() = default;
+  };
+  DurableLog(PrivateTag, FileSystem& fs, std::string dir, DurableLogOptions options);
   ~DurableLog();
   DurableLog(const DurableLog&) = delete;
   DurableLog& operator=(const DurableLog&) = delete;
@@ -232,8 +238,6 @@ class DurableLog {
     std::uint64_t seq = 0;
     std::uint64_t offset = 0;
   };
-
-  DurableLog(FileSystem& fs, std::string dir, DurableLogOptions options);
 
   // --- open (durable_log_recovery.cc) ---
   absl::Status recover();

@@ -69,7 +69,7 @@ absl::Status DurableLog::recover() {
     absl::StatusOr<internal::Manifest> decoded =
         bytes.ok() ? internal::decode_manifest(*bytes)
                    : absl::StatusOr<internal::Manifest>(bytes.status());
-    if (decoded.ok()) {
+    if (decoded.ok() && decoded->cursor <= internal::kMaxSequence) {
       manifest = *std::move(decoded);
       cursor = manifest.cursor;
       rs.manifest = ManifestState::kOk;
