@@ -41,7 +41,7 @@ namespace storage {
 using internal::frame_bytes;
 using internal::kFrameHeaderBytes;
 
-DurableLog::DurableLog(FileSystem& fs, std::string dir, DurableLogOptions options)
+DurableLog::DurableLog(PrivateTag, FileSystem& fs, std::string dir, DurableLogOptions options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {}
 
 DurableLog::~DurableLog() { (void)close(); }
@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<DurableLog>> DurableLog::open(FileSystem& fs, std
     return absl::InvalidArgumentError("durable log: max_record_bytes is at most 1 GiB");
   }
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  std::unique_ptr<DurableLog> log(new DurableLog(fs, std::move(dir), options));
+  auto log = std::make_unique<DurableLog>(PrivateTag(), fs, std::move(dir), options);
   if (absl::Status s = log->recover(); !s.ok()) return s;
   // Rewrite the manifest now: it repairs a missing or corrupt one and deletes settled segments.
   // A failure here is not fatal; the cursor is written again as soon as it moves.
@@ -85,9 +85,9 @@ absl::Status DurableLog::admit_locked(std::uint64_t bytes, bool* stale_free_spac
   }
   if (free_space_ < queued_bytes_ + bytes + options_.free_space_reserve) {
     *stale_free_space = true;
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "durable log ", dir_, ": file system full (", free_space_, " bytes free, ",
-        options_.free_space_reserve, " kept in reserve)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("durable log ", dir_, ": file system full (", free_space_, " bytes free, ",
+                     options_.free_space_reserve, " kept in reserve)"));
   }
   return absl::OkStatus();
 }
@@ -110,6 +110,9 @@ absl::StatusOr<std::shared_ptr<DurableLog::CommitBatch>> DurableLog::enqueue(std
   for (int attempt = 0;; ++attempt) {
     std::unique_lock lock(mu_);
     if (closing_) return absl::FailedPreconditionError("durable log is closed");
+    if (next_seq_ >= internal::kMaxSequence) {
+      return absl::FailedPreconditionError("durable log: sequence numbers exhausted");
+    }
     bool stale_free_space = false;
     if (absl::Status s = admit_locked(bytes, &stale_free_space); !s.ok()) {
       if (stale_free_space && attempt == 0) {
@@ -217,8 +220,8 @@ void DurableLog::io_loop() {
       continue;
     }
     if (cursor_ != persisted_cursor_ || attempts_dirty_) {
-      io_cv_.wait_until(lock, std::max(last_cursor_write_ + options_.cursor_persist_interval,
-                                        cursor_retry_at_));
+      io_cv_.wait_until(
+          lock, std::max(last_cursor_write_ + options_.cursor_persist_interval, cursor_retry_at_));
     } else {
       io_cv_.wait(lock);
     }
@@ -320,13 +323,18 @@ absl::Status DurableLog::write_batch(CommitBatch& batch, std::vector<SegmentWrit
 }
 
 absl::Status DurableLog::start_segment(std::uint64_t first_seq) {
-  const std::string path = join_path(dir_, internal::segment_file_name(first_seq));
-  // Replace, not create-new: a file of this name can only be a frameless leftover of a failed
-  // write (recovery numbers past every frame it found), never a segment with records.
-  absl::StatusOr<std::unique_ptr<File>> file = fs_.open(path, OpenMode::kReplace);
   {
     std::lock_guard lock(mu_);
     seal_active_segment_locked();
+  }
+  const std::string path = join_path(dir_, internal::segment_file_name(first_seq));
+  absl::StatusOr<std::unique_ptr<File>> file = fs_.open(path, OpenMode::kCreateNew);
+  if (file.status().code() == absl::StatusCode::kAlreadyExists) {
+    // A frameless leftover of a failed write (recovery numbers past every frame it found). Not
+    // truncated in place: until synced, a truncation may be undone by a power cut and bring
+    // the old bytes back under this name. A new file cannot have old bytes.
+    if (absl::Status s = fs_.unlink(path); !s.ok()) return s;
+    file = fs_.open(path, OpenMode::kCreateNew);
   }
   if (!file.ok()) return file.status();
   // The name must be durable before any record in the file is reported durable.
@@ -395,9 +403,8 @@ void DurableLog::process_dead_letters(std::vector<std::uint64_t> seqs) {
     std::string frame;
     absl::Status read = file->pread(where.offset, frame_bytes(where.length), &frame);
     internal::FrameHeader header;
-    const bool intact =
-        read.ok() && internal::check_frame(frame, options_.max_record_bytes, &header) ==
-                         internal::FrameStatus::kOk;
+    const bool intact = read.ok() && internal::check_frame(frame, options_.max_record_bytes,
+                                                           &header) == internal::FrameStatus::kOk;
     const std::uint64_t frame_size = frame_bytes(where.length);
     const bool fits = options_.max_dead_letter_bytes > 0 &&
                       dead_letter_bytes_ + frame_size <= options_.max_dead_letter_bytes;
@@ -447,8 +454,8 @@ absl::Status DurableLog::persist_cursor_and_reclaim() {
     if (!status.ok()) {
       ++stats_.cursor_write_errors;
       attempts_dirty_ = true;
-      cursor_retry_at_ = now + std::max(options_.cursor_persist_interval,
-                                        std::chrono::milliseconds(10));
+      cursor_retry_at_ =
+          now + std::max(options_.cursor_persist_interval, std::chrono::milliseconds(10));
       return status;
     }
     ++stats_.cursor_writes;
@@ -630,8 +637,8 @@ csp::Task<absl::StatusOr<Record>> DurableLog::next(csp::Context ctx) {
     if (got->has_value()) co_return std::move(**got);
     // Nothing now. A commit or nack after try_next leaves a token in `available` (capacity 1),
     // so this cannot miss it; whoever takes the token passes it on if more is ready.
-    const int which = co_await csp::select(csp::recv(available), csp::recv(closed),
-                                           csp::recv(done));
+    const int which =
+        co_await csp::select(csp::recv(available), csp::recv(closed), csp::recv(done));
     if (which == 2) co_return ctx.err();
   }
 }

@@ -158,6 +158,12 @@ class DurableLog {
   // Opens (creating if needed) the log in dir and recovers it. fs must outlive the log.
   static absl::StatusOr<std::unique_ptr<DurableLog>> open(FileSystem& fs, std::string dir,
                                                           DurableLogOptions options = {});
+  // For open() only (the tag cannot be made outside this class).
+  class PrivateTag {
+    friend class DurableLog;
+    explicit PrivateTag() = default;
+  };
+  DurableLog(PrivateTag, FileSystem& fs, std::string dir, DurableLogOptions options);
   ~DurableLog();
   DurableLog(const DurableLog&) = delete;
   DurableLog& operator=(const DurableLog&) = delete;
@@ -233,8 +239,6 @@ class DurableLog {
     std::uint64_t offset = 0;
   };
 
-  DurableLog(FileSystem& fs, std::string dir, DurableLogOptions options);
-
   // --- open (durable_log_recovery.cc) ---
   absl::Status recover();
   absl::Status recover_segment(std::uint64_t first_seq, const std::string& name,
@@ -298,8 +302,8 @@ class DurableLog {
   std::uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t persisted_cursor_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::uint64_t> settled_above_cursor_ ABSL_GUARDED_BY(mu_);
-  std::map<std::uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);  // handed out or returned
-  std::set<std::uint64_t> redeliver_ ABSL_GUARDED_BY(mu_);            // nacked, waiting
+  std::map<std::uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);   // handed out or returned
+  std::set<std::uint64_t> redeliver_ ABSL_GUARDED_BY(mu_);             // nacked, waiting
   std::vector<std::uint64_t> dead_letter_queue_ ABSL_GUARDED_BY(mu_);  // for the I/O thread
   std::map<std::uint64_t, std::uint32_t> recovered_attempts_ ABSL_GUARDED_BY(mu_);
   bool attempts_dirty_ ABSL_GUARDED_BY(mu_) = false;  // nacks since the last cursor write

@@ -64,11 +64,12 @@ absl::Status DurableLog::recover() {
   std::uint64_t cursor = oldest;
   internal::Manifest manifest;
   if (has_manifest) {
-    absl::StatusOr<std::string> bytes = read_file(fs_, join_path(dir_, internal::kManifestFileName));
+    absl::StatusOr<std::string> bytes =
+        read_file(fs_, join_path(dir_, internal::kManifestFileName));
     absl::StatusOr<internal::Manifest> decoded =
-        bytes.ok() ? internal::decode_manifest(*bytes) : absl::StatusOr<internal::Manifest>(
-                                                             bytes.status());
-    if (decoded.ok()) {
+        bytes.ok() ? internal::decode_manifest(*bytes)
+                   : absl::StatusOr<internal::Manifest>(bytes.status());
+    if (decoded.ok() && decoded->cursor <= internal::kMaxSequence) {
       manifest = *std::move(decoded);
       cursor = manifest.cursor;
       rs.manifest = ManifestState::kOk;
@@ -140,8 +141,8 @@ absl::Status DurableLog::recover_segment(std::uint64_t first_seq, const std::str
   if (!size.ok()) return size.status();
   // A segment is never longer than this; a longer file is read only this far (the rest counts
   // as dropped), so a hostile or damaged file cannot make open() allocate without bound.
-  const std::uint64_t cap = std::max(options_.max_segment_bytes,
-                                     internal::frame_bytes(options_.max_record_bytes));
+  const std::uint64_t cap =
+      std::max(options_.max_segment_bytes, internal::frame_bytes(options_.max_record_bytes));
   std::string data;
   if (absl::Status s = file->pread(0, std::min(*size, cap), &data); !s.ok()) return s;
 

@@ -336,7 +336,8 @@ TEST(DurableLog, FsyncAlwaysSyncsEveryCommitAndNeverDoesNot) {
     log.reset();
     fs.power_on();
     auto reopened = open_log(fs, o);
-    EXPECT_EQ(reopened->stats().recovery.records_recovered, policy == FsyncPolicy::kAlways ? 5u : 0u);
+    EXPECT_EQ(reopened->stats().recovery.records_recovered,
+              policy == FsyncPolicy::kAlways ? 5u : 0u);
   }
 }
 

@@ -11,8 +11,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 
@@ -25,8 +25,8 @@ absl::Status status_from_errno(int err, std::string_view operation, std::string_
   message.append(" ").append(path).append(": ").append(std::strerror(err));
   // EIO is Unknown to Abseil; to a caller of the log it means "not stored, try again (or
   // elsewhere)", which is what Unavailable says.
-  const absl::StatusCode code = err == EIO ? absl::StatusCode::kUnavailable
-                                           : absl::ErrnoToStatusCode(err);
+  const absl::StatusCode code =
+      err == EIO ? absl::StatusCode::kUnavailable : absl::ErrnoToStatusCode(err);
   return absl::Status(code, message);
 }
 

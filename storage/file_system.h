@@ -28,10 +28,10 @@
 namespace storage {
 
 enum class OpenMode {
-  kExisting,     // the file must exist
-  kCreate,       // create if missing, keep the contents otherwise
-  kCreateNew,    // the file must not exist (O_EXCL)
-  kReplace,      // create, or truncate to empty
+  kExisting,   // the file must exist
+  kCreate,     // create if missing, keep the contents otherwise
+  kCreateNew,  // the file must not exist (O_EXCL)
+  kReplace,    // create, or truncate to empty
 };
 
 class File {

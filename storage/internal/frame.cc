@@ -70,9 +70,8 @@ ScanResult scan_frames(std::string_view data, std::uint32_t max_payload, std::ui
     if (!intact) {
       // Is the length still trustworthy? Only if it leads to the end or to a good frame.
       FrameHeader following;
-      const bool delimited =
-          next == data.size() ||
-          check_frame(data.substr(next), max_payload, &following) == FrameStatus::kOk;
+      const bool delimited = next == data.size() || check_frame(data.substr(next), max_payload,
+                                                                &following) == FrameStatus::kOk;
       if (!delimited || (final_is_torn && next == data.size())) {
         r.stop_reason = status;
         break;

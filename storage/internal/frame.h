@@ -61,10 +61,10 @@ struct FrameInfo {
 };
 
 struct ScanResult {
-  std::uint64_t frames = 0;          // counted frames, intact or corrupt
-  std::uint64_t corrupt_frames = 0;  // of them, checksum failures
-  std::uint64_t end_offset = 0;      // end of the last counted frame
-  std::uint64_t dropped_bytes = 0;   // bytes after end_offset
+  std::uint64_t frames = 0;                    // counted frames, intact or corrupt
+  std::uint64_t corrupt_frames = 0;            // of them, checksum failures
+  std::uint64_t end_offset = 0;                // end of the last counted frame
+  std::uint64_t dropped_bytes = 0;             // bytes after end_offset
   FrameStatus stop_reason = FrameStatus::kOk;  // kOk: scanning reached the end (or max_frames)
   bool hit_max_frames = false;                 // stopped because max_frames were counted
 };

@@ -152,7 +152,8 @@ TEST(Manifest, KeepsAtMostTheBoundOfAttempts) {
 TEST(SegmentName, RoundTripAndStrictParse) {
   EXPECT_EQ(segment_file_name(42), "00000000000000000042.seg");
   EXPECT_EQ(parse_segment_file_name(segment_file_name(42)), 42u);
-  EXPECT_EQ(parse_segment_file_name(segment_file_name(UINT64_MAX)), UINT64_MAX);
+  EXPECT_EQ(parse_segment_file_name(segment_file_name(kMaxSequence)), kMaxSequence);
+  EXPECT_FALSE(parse_segment_file_name(segment_file_name(kMaxSequence + 1)));
   EXPECT_FALSE(parse_segment_file_name("42.seg"));
   EXPECT_FALSE(parse_segment_file_name("0000000000000000004x.seg"));
   EXPECT_FALSE(parse_segment_file_name("99999999999999999999.seg"));  // beyond u64

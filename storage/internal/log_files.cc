@@ -27,6 +27,7 @@ std::optional<std::uint64_t> parse_segment_file_name(std::string_view name) {
     if (seq > (UINT64_MAX - digit) / 10) return std::nullopt;  // beyond u64
     seq = seq * 10 + digit;
   }
+  if (seq > kMaxSequence) return std::nullopt;
   return seq;
 }
 

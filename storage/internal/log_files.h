@@ -23,8 +23,13 @@ inline constexpr std::string_view kManifestTempFileName = "MANIFEST.tmp";
 inline constexpr std::string_view kDeadLetterFileName = "dead_letter.log";
 inline constexpr std::string_view kLockFileName = "LOCK";
 
+// Sequence numbers stay below this (146 000 years at a million appends a second), so no sum of
+// a sequence number and a count can overflow; names or cursors above it are not ours.
+inline constexpr std::uint64_t kMaxSequence = std::uint64_t{1} << 62;
+
 std::string segment_file_name(std::uint64_t first_seq);
-// The sequence number of a segment file name in exactly the form segment_file_name makes.
+// The sequence number of a segment file name in exactly the form segment_file_name makes, and
+// at most kMaxSequence.
 std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
 
 // Replaces the manifest atomically and durably:

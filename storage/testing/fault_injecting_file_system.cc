@@ -18,8 +18,8 @@ struct FaultInjectingFileSystem::Dir {
   struct Op {
     enum Kind { kLink, kUnlink, kRename } kind;
     std::string name;
-    std::string to;                 // kRename
-    std::shared_ptr<Inode> inode;   // kLink
+    std::string to;                // kRename
+    std::shared_ptr<Inode> inode;  // kLink
   };
   std::map<std::string, std::shared_ptr<Inode>> live;
   std::map<std::string, std::shared_ptr<Inode>> durable;
@@ -114,7 +114,10 @@ class InMemoryLock final : public FileLock {
  public:
   InMemoryLock(std::mutex* mu, std::set<std::string>* locks, const std::uint64_t* generation,
                std::string path)
-      : mu_(mu), locks_(locks), generation_(generation), taken_at_(*generation),
+      : mu_(mu),
+        locks_(locks),
+        generation_(generation),
+        taken_at_(*generation),
         path_(std::move(path)) {}
   ~InMemoryLock() override {
     std::lock_guard lock(*mu_);
@@ -139,7 +142,7 @@ FaultInjectingFileSystem::FaultInjectingFileSystem(std::uint64_t seed) : rng_(se
 FaultInjectingFileSystem::~FaultInjectingFileSystem() = default;
 
 FaultInjectingFileSystem::Dir* FaultInjectingFileSystem::dir_of_locked(const std::string& path,
-                                                                        std::string* name) {
+                                                                       std::string* name) {
   const std::size_t slash = path.rfind('/');
   if (slash == std::string::npos) return nullptr;
   auto it = dirs_.find(path.substr(0, slash));
@@ -193,9 +196,8 @@ absl::Status FaultInjectingFileSystem::write_locked(Inode& inode, const std::str
     const std::uint64_t left = *budget_ > used ? *budget_ - used : 0;
     if (growth > left) {
       full = true;
-      const std::uint64_t room = inode.data.size() + left > offset
-                                     ? inode.data.size() + left - offset
-                                     : 0;
+      const std::uint64_t room =
+          inode.data.size() + left > offset ? inode.data.size() + left - offset : 0;
       fits = data.substr(0, std::min<std::uint64_t>(room, data.size()));
     }
   }

@@ -96,15 +96,15 @@ class FaultInjectingFileSystem final : public FileSystem {
   Dir* dir_of_locked(const std::string& path, std::string* name);
 
   mutable std::mutex mu_;
-  std::mt19937_64 rng_;                       // guarded by mu_
+  std::mt19937_64 rng_;                               // guarded by mu_
   std::map<std::string, std::unique_ptr<Dir>> dirs_;  // guarded by mu_
-  std::map<FaultOp, int> armed_;              // guarded by mu_
-  std::optional<std::uint64_t> budget_;       // guarded by mu_
-  std::vector<FiredFault> fired_;             // guarded by mu_
-  std::set<std::string> locks_;               // guarded by mu_
-  std::uint64_t generation_ = 0;              // guarded by mu_; bumped by power_loss
-  bool powered_off_ = false;                  // guarded by mu_
-  std::uint64_t datasyncs_ = 0;               // guarded by mu_
+  std::map<FaultOp, int> armed_;                      // guarded by mu_
+  std::optional<std::uint64_t> budget_;               // guarded by mu_
+  std::vector<FiredFault> fired_;                     // guarded by mu_
+  std::set<std::string> locks_;                       // guarded by mu_
+  std::uint64_t generation_ = 0;                      // guarded by mu_; bumped by power_loss
+  bool powered_off_ = false;                          // guarded by mu_
+  std::uint64_t datasyncs_ = 0;                       // guarded by mu_
 };
 
 }  // namespace storage::testing
