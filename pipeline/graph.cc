@@ -153,13 +153,20 @@ absl::Status Graph::build_extensions(const Config& config, const Factories& fact
   return absl::OkStatus();
 }
 
+// A connector is one node, whichever end of which pipelines lists it.
+absl::Status Graph::add_connector(const PipelineId& pid, const ComponentId& id,
+                                  const Factories& factories) {
+  auto f = factory_for(factories.connector(id.type()), pid, "connector", id);
+  if (!f.ok()) return f.status();
+  add_node(Node{.kind = Kind::kConnector, .id = id}, connector_key(id));
+  return absl::OkStatus();
+}
+
 absl::Status Graph::create_nodes(const Config& config, const Factories& factories) {
   for (const auto& [pid, pcfg] : config.service.pipelines) {
     for (const ComponentId& rid : pcfg.receivers) {
       if (config.connectors.contains(rid)) {
-        auto f = factory_for(factories.connector(rid.type()), pid, "connector", rid);
-        if (!f.ok()) return f.status();
-        add_node(Node{.kind = Kind::kConnector, .id = rid}, connector_key(rid));
+        if (auto s = add_connector(pid, rid, factories); !s.ok()) return s;
         continue;
       }
       auto f = factory_for(factories.receiver(rid.type()), pid, "receiver", rid);
@@ -178,9 +185,7 @@ absl::Status Graph::create_nodes(const Config& config, const Factories& factorie
     add_node(Node{.kind = Kind::kFanOut, .pipeline = pid}, fan_out_key(pid));
     for (const ComponentId& id : pcfg.exporters) {
       if (config.connectors.contains(id)) {
-        auto f = factory_for(factories.connector(id.type()), pid, "connector", id);
-        if (!f.ok()) return f.status();
-        add_node(Node{.kind = Kind::kConnector, .id = id}, connector_key(id));
+        if (auto s = add_connector(pid, id, factories); !s.ok()) return s;
         continue;
       }
       auto f = factory_for(factories.exporter(id.type()), pid, "exporter", id);

@@ -100,6 +100,8 @@ class Graph {
 
   absl::Status build_extensions(const Config& config, const Factories& factories);
   absl::Status create_nodes(const Config& config, const Factories& factories);
+  absl::Status add_connector(const PipelineId& pid, const ComponentId& id,
+                             const Factories& factories);
   void create_edges(const Config& config);
   absl::Status sort(const Config& config);
   absl::Status build_components(const Config& config, const Factories& factories);

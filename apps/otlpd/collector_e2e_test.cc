@@ -729,7 +729,7 @@ service:
 }
 
 // The collector under test with a durable sending queue in `dir`, exporting to `port`.
-std::string durable_config(const std::string& dir, int port) {
+std::string durable_config(const std::string& dir, int port, const std::string& queue_extra = "") {
   return R"(
 extensions:
   file_storage: {directory: ")" +
@@ -746,7 +746,8 @@ exporters:
          std::to_string(port) + R"("
     tls: {insecure: true}
     timeout: 2s
-    sending_queue: {storage: file_storage, num_consumers: 2}
+    sending_queue: {storage: file_storage, num_consumers: 2)" +
+         queue_extra + R"(}
     retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}
 service:
   extensions: [file_storage]
@@ -756,12 +757,19 @@ service:
 )";
 }
 
-TEST(CollectorE2E, DurableQueueDeliversEverythingAcknowledgedAfterKill9) {
+// The backend during the first run: refusing connections, or accepting them and never answering
+// (so exports are in flight when otlpd is killed).
+class DurableKill9 : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DurableKill9, EverythingAcknowledgedIsDeliveredAfterTheRestart) {
+  const bool hanging_backend = GetParam();
   const std::string dir = testing::make_temp_dir();
+  BlackHole hanging;
   // 1. The backend is down; clients are told OK only once their spans are on disk.
   Expected sent;
   {
-    auto c = ChildCollector::start(durable_config(dir + "/queue", closed_port()));
+    auto c = ChildCollector::start(
+        durable_config(dir + "/queue", hanging_backend ? hanging.port() : closed_port()));
     ASSERT_TRUE(c.ok()) << c.status();
     const std::string endpoint = (*c)->endpoint("otlp", "grpc");
     for (int i = 0; i < 20; ++i) {
@@ -789,7 +797,8 @@ TEST(CollectorE2E, DurableQueueDeliversEverythingAcknowledgedAfterKill9) {
   EXPECT_EQ((*c)->stop(), 0);
   EXPECT_EQ((*backend)->stop(), 0);
   got = read_file_exporter(out);
-  // Every acknowledged span arrived, exactly once (nothing was in flight when it was killed).
+  // Every acknowledged span arrived, exactly once: the hanging backend never read what was in
+  // flight, so nothing reached a backend twice.
   EXPECT_EQ(got.traces.size(), sent.traces.size()) << (*c)->log();
   EXPECT_TRUE(got.traces == sent.traces);
   EXPECT_NE((*c)->log().find("batches from before the restart will be delivered"),
@@ -798,6 +807,12 @@ TEST(CollectorE2E, DurableQueueDeliversEverythingAcknowledgedAfterKill9) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(CollectorE2E, DurableKill9, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "BackendHangsExportsInFlight"
+                                                         : "BackendRefusesConnections");
+                         });
 
 TEST(CollectorE2E, DurableQueueStartsAndDeliversTheRestFromABitFlippedAndTornSegment) {
   const std::string dir = testing::make_temp_dir();
@@ -866,6 +881,57 @@ TEST(CollectorE2E, DurableQueueStartsAndDeliversTheRestFromABitFlippedAndTornSeg
     EXPECT_TRUE(all.traces.contains(span)) << "a span nobody sent was delivered";
   }
   EXPECT_NE((*c)->log().find("corrupt records skipped"), std::string::npos) << (*c)->log();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST(CollectorE2E, AFullDurableQueueRefusesRetryablyAndKeepsWhatItAccepted) {
+  const std::string dir = testing::make_temp_dir();
+  const std::string bound = ", sizer: bytes, queue_size: 262144";  // 256 KiB on disk
+  Expected accepted;
+  int refused = 0;
+  {
+    auto c = ChildCollector::start(durable_config(dir + "/queue", closed_port(), bound));
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string endpoint = (*c)->endpoint("otlp", "grpc");
+    for (int i = 0; i < 60 && refused < 5; ++i) {
+      otlp::TracesRequest r;
+      auto* scope = r.add_resource_spans()->add_scope_spans();
+      for (int k = 0; k < 10; ++k) {
+        auto* span = scope->add_spans();
+        span->set_name("full-" + std::to_string(i) + "-" + std::to_string(k));
+        span->add_attributes()->mutable_value()->set_string_value(std::string(2000, 'x'));
+      }
+      const std::string body = r.SerializeAsString();
+      absl::Status s = send_grpc(endpoint, otlp::Signal::kTraces, body);
+      if (s.ok()) {
+        add_sent(otlp::Signal::kTraces, body, accepted);
+      } else {
+        EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+        ++refused;
+      }
+    }
+    EXPECT_GT(refused, 0) << "the disk bound was never reached";
+    EXPECT_EQ((*c)->stop(), 0) << "a full queue is not a reason to exit";
+  }
+  // With the backend up, everything accepted before the bound arrives.
+  const std::string out = dir + "/backend.json";
+  auto backend = ChildCollector::start(file_pipelines_config(out));
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  const std::string backend_grpc = (*backend)->endpoint("otlp", "grpc");
+  auto c = ChildCollector::start(durable_config(
+      dir + "/queue", std::stoi(backend_grpc.substr(backend_grpc.rfind(':') + 1)), bound));
+  ASSERT_TRUE(c.ok()) << c.status();
+  Expected got;
+  for (int waited = 0; waited < 600 && got.traces.size() < accepted.traces.size(); ++waited) {
+    std::this_thread::sleep_for(100ms);
+    got = read_file_exporter(out);
+  }
+  EXPECT_EQ((*c)->stop(), 0);
+  EXPECT_EQ((*backend)->stop(), 0);
+  got = read_file_exporter(out);
+  EXPECT_TRUE(got.traces == accepted.traces)
+      << got.traces.size() << " of " << accepted.traces.size() << " accepted spans arrived";
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

@@ -290,8 +290,13 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
         pipeline::LogLevel::kDebug, id_,
         absl::StrCat("attempt ", attempt, " failed (", out.status.ToString(), "); retrying in ",
                      std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms"));
-    const std::size_t k = co_await csp::select(csp::recv(csp::after(wait)), csp::recv(ctx.done()));
-    if (k == 1) co_return give_up(Why::kShutdown, "shutting down");
+    // A durable queue keeps the batch across the restart, so its backoff ends with the
+    // shutdown's start; a memory queue retries until the deadline, its last chance.
+    const csp::Chan<csp::Unit> shutting_down =
+        log_ != nullptr ? take_ctx_.done() : csp::Chan<csp::Unit>();
+    const std::size_t k = co_await csp::select(csp::recv(csp::after(wait)), csp::recv(ctx.done()),
+                                               csp::recv(shutting_down));
+    if (k != 0) co_return give_up(Why::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }
 }
