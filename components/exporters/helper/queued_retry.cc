@@ -8,7 +8,6 @@
 #include "components/extensions/file_storage/file_storage.h"
 #include "components/internal/drain.h"
 #include "csp/scheduler.h"
-#include "csp/select.h"
 #include "csp/timer.h"
 
 namespace components {
@@ -106,7 +105,17 @@ absl::Status QueuedRetryExporter::open_log() {
   return absl::OkStatus();
 }
 
+absl::Status QueuedRetryExporter::set_retry_clock(std::shared_ptr<RetryClock> clock) {
+  if (started_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("exporter ", id_, ": the retry clock can only be set before start()"));
+  }
+  clock_ = clock != nullptr ? std::move(clock) : real_retry_clock();
+  return absl::OkStatus();
+}
+
 csp::Task<absl::Status> QueuedRetryExporter::start() {
+  started_.store(true, std::memory_order_release);
   if (!queue_config_.storage.empty()) {
     if (absl::Status s = open_log(); !s.ok()) co_return s;
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
@@ -227,7 +236,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
                                                              const pipeline::Batch& batch,
                                                              GaveUp* gave_up) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const csp::TimePoint started = csp::Clock::now();
+  const csp::TimePoint started = clock_->now();
   csp::Duration backoff = retry_.initial_interval;
   for (int attempt = 1;; ++attempt) {
     auto [attempt_ctx, cancel] = csp::with_timeout(ctx, timeout_);
@@ -283,15 +292,15 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
       wait = std::chrono::duration_cast<csp::Duration>(wait * jitter(rng));
     }
     if (retry_.max_elapsed_time > csp::Duration::zero() &&
-        csp::Clock::now() + wait - started > retry_.max_elapsed_time) {
+        clock_->now() + wait - started > retry_.max_elapsed_time) {
       co_return give_up(Why::kExhausted, "retry time exhausted");
     }
     host_.log(
         pipeline::LogLevel::kDebug, id_,
         absl::StrCat("attempt ", attempt, " failed (", out.status.ToString(), "); retrying in ",
                      std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms"));
-    const std::size_t k = co_await csp::select(csp::recv(csp::after(wait)), csp::recv(ctx.done()));
-    if (k == 1) co_return give_up(Why::kShutdown, "shutting down");
+    const bool waited = co_await clock_->sleep(wait, ctx);
+    if (!waited) co_return give_up(Why::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }
 }
