@@ -8,7 +8,6 @@
 #include "components/extensions/file_storage/file_storage.h"
 #include "components/internal/drain.h"
 #include "csp/scheduler.h"
-#include "csp/select.h"
 #include "csp/timer.h"
 
 namespace components {
@@ -106,7 +105,17 @@ absl::Status QueuedRetryExporter::open_log() {
   return absl::OkStatus();
 }
 
+absl::Status QueuedRetryExporter::set_retry_clock(std::shared_ptr<RetryClock> clock) {
+  if (started_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("exporter ", id_, ": the retry clock can only be set before start()"));
+  }
+  clock_ = clock != nullptr ? std::move(clock) : real_retry_clock();
+  return absl::OkStatus();
+}
+
 csp::Task<absl::Status> QueuedRetryExporter::start() {
+  started_.store(true, std::memory_order_release);
   if (!queue_config_.storage.empty()) {
     if (absl::Status s = open_log(); !s.ok()) co_return s;
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
@@ -227,7 +236,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
                                                              const pipeline::Batch& batch,
                                                              GaveUp* gave_up) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const csp::TimePoint started = csp::Clock::now();
+  const csp::TimePoint started = clock_->now();
   csp::Duration backoff = retry_.initial_interval;
   for (int attempt = 1;; ++attempt) {
     auto [attempt_ctx, cancel] = csp::with_timeout(ctx, timeout_);
@@ -283,7 +292,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
       wait = std::chrono::duration_cast<csp::Duration>(wait * jitter(rng));
     }
     if (retry_.max_elapsed_time > csp::Duration::zero() &&
-        csp::Clock::now() + wait - started > retry_.max_elapsed_time) {
+        clock_->now() + wait - started > retry_.max_elapsed_time) {
       co_return give_up(Why::kExhausted, "retry time exhausted");
     }
     host_.log(
@@ -291,12 +300,9 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
         absl::StrCat("attempt ", attempt, " failed (", out.status.ToString(), "); retrying in ",
                      std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms"));
     // A durable queue keeps the batch across the restart, so its backoff ends with the
-    // shutdown's start; a memory queue retries until the deadline, its last chance.
-    const csp::Chan<csp::Unit> shutting_down =
-        log_ != nullptr ? take_ctx_.done() : csp::Chan<csp::Unit>();
-    const std::size_t k = co_await csp::select(csp::recv(csp::after(wait)), csp::recv(ctx.done()),
-                                               csp::recv(shutting_down));
-    if (k != 0) co_return give_up(Why::kShutdown, "shutting down");
+    // shutdown's start (take_ctx_); a memory queue retries until the deadline, its last chance.
+    const bool waited = co_await clock_->sleep(wait, log_ != nullptr ? take_ctx_ : ctx);
+    if (!waited) co_return give_up(Why::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }
 }

@@ -28,6 +28,9 @@
 //    running at the deadline is abandoned and its record stays in the log, as does everything
 //    not delivered: the next start delivers it (at least once; a batch whose delivery was cut
 //    short may arrive twice).
+//  - Time: waits between attempts and max_elapsed_time follow a RetryClock (retry_clock.h),
+//    the real one unless set_retry_clock() gave another before start(); the per-attempt
+//    timeout is always real time.
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +38,7 @@
 #include <optional>
 #include <string>
 
+#include "components/exporters/helper/retry_clock.h"
 #include "csp/chan.h"
 #include "csp/context.h"
 #include "csp/wait_group.h"
@@ -106,6 +110,10 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
 
+  // Replaces the clock that retry waits and max_elapsed_time follow (null: the real clock).
+  // Only before start(): afterwards senders may be reading it, so it is FAILED_PRECONDITION.
+  absl::Status set_retry_clock(std::shared_ptr<RetryClock> clock);
+
   std::int64_t sent_items() const { return sent_items_.load(); }
   std::int64_t dropped_items() const {
     return dropped_permanent_.load() + dropped_exhausted_.load() + dropped_shutdown_.load();
@@ -138,6 +146,9 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Duration timeout_;
   SendFn send_;
   pipeline::Host& host_;
+  // Set before start() only (set_retry_clock), read by senders after it.
+  std::shared_ptr<RetryClock> clock_ = real_retry_clock();
+  std::atomic<bool> started_{false};
 
   csp::Chan<pipeline::Batch> queue_;
   std::unique_ptr<storage::DurableLog> log_;  // the durable queue, between start and shutdown

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "components/exporters/testing/manual_retry_clock.h"
 #include "components/extensions/file_storage/file_storage.h"
 #include "csp/csp.h"
 
@@ -179,6 +180,96 @@ TEST(QueuedRetryExporter, CountsEveryOutcomeSoThatTheyAddUp) {
   EXPECT_EQ(c.dropped_retries_exhausted, 10);
   EXPECT_EQ(c.dropped_shutdown, 0);
   EXPECT_EQ(c.pending(), 0);
+}
+
+TEST(QueuedRetryExporter, WaitsAndMaxElapsedTimeFollowTheRetryClock) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  // batch-1 fails three times, then goes through; batch-2 never does.
+  std::mutex mu;
+  std::map<std::string, int> attempts;
+  SendFn send = [&](otlp::Signal, const std::string& bytes,
+                    csp::Context) -> csp::Task<SendOutcome> {
+    std::unique_lock lock(mu);
+    if (bytes == "batch-1" && ++attempts[bytes] > 3) co_return SendOutcome{};
+    co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt};
+  };
+  RetryConfig retry;
+  retry.initial_interval = 10s;
+  retry.multiplier = 3;
+  retry.max_interval = 1min;
+  retry.randomization_factor = 0;
+  retry.max_elapsed_time = 2min;
+  auto clock = std::make_shared<testing::ManualRetryClock>();
+  QueuedRetryExporter e("otlp", QueueConfig{true, 1, 10}, retry, 1s, send, host);
+  ASSERT_TRUE(e.set_retry_clock(clock).ok());
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(1))).ok());
+  // For batch-2, 10s + 30s + 60s = 100s have passed, and another minute would pass 2min.
+  ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(2))).ok());
+  csp::block_on(e.shutdown(deadline(30s)));
+  const std::vector<csp::Duration> expected{10s, 30s, 60s, 10s, 30s, 60s};
+  EXPECT_EQ(clock->waits(), expected) << "no real minutes passed";
+  ExportCounts c = e.counts();
+  EXPECT_EQ(c.sent, 1);
+  EXPECT_EQ(c.dropped_retries_exhausted, 1);
+}
+
+TEST(QueuedRetryExporter, JitterStaysWithinTheRandomizationFactor) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 20;
+  RetryConfig retry;
+  retry.initial_interval = 1s;
+  retry.multiplier = 2;
+  retry.max_interval = 8s;
+  retry.randomization_factor = 0.5;
+  retry.max_elapsed_time = csp::Duration::zero();
+  auto clock = std::make_shared<testing::ManualRetryClock>();
+  QueuedRetryExporter e("otlp", QueueConfig{true, 1, 10}, retry, 1s, backend.fn(), host);
+  ASSERT_TRUE(e.set_retry_clock(clock).ok());
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(1))).ok());
+  csp::block_on(e.shutdown(deadline(30s)));
+  const std::vector<csp::Duration> waits = clock->waits();
+  ASSERT_EQ(waits.size(), 20u);
+  csp::Duration backoff = 1s;
+  for (const csp::Duration w : waits) {
+    EXPECT_GE(w, backoff / 2);
+    EXPECT_LE(w, backoff * 3 / 2);
+    backoff = std::min<csp::Duration>(backoff * 2, 8s);
+  }
+  EXPECT_EQ(e.counts().sent, 1);
+}
+
+TEST(QueuedRetryExporter, AShutdownDeadlineEndsAWaitOnTheRetryClock) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  backend.failures = 1'000'000;
+  RetryConfig retry = fast_retry();
+  retry.max_elapsed_time = csp::Duration::zero();
+  auto clock = std::make_shared<testing::ManualRetryClock>();
+  clock->hold_sleeps(true);  // a wait ends only when the exporter's context does
+  QueuedRetryExporter e("otlp", QueueConfig{true, 1, 10}, retry, 1s, backend.fn(), host);
+  ASSERT_TRUE(e.set_retry_clock(clock).ok());
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(csp::block_on(e.consume(deadline(1s), batch(i))).ok());
+  csp::block_on(e.shutdown(deadline(100ms)));
+  ExportCounts c = e.counts();
+  EXPECT_EQ(c.dropped_shutdown, 3);
+  EXPECT_EQ(c.pending(), 0);
+  EXPECT_EQ(clock->waits().size(), 1u) << "the later batches meet a done context, not a wait";
+}
+
+TEST(QueuedRetryExporter, TheRetryClockIsSetBeforeStartOnly) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  FlakyBackend backend;
+  QueuedRetryExporter e("otlp", QueueConfig{true, 1, 10}, fast_retry(), 1s, backend.fn(), host);
+  EXPECT_TRUE(e.set_retry_clock(std::make_shared<testing::ManualRetryClock>()).ok());
+  EXPECT_TRUE(e.set_retry_clock(nullptr).ok()) << "null: back to the real clock";
+  ASSERT_TRUE(csp::block_on(e.start()).ok());
+  EXPECT_EQ(e.set_retry_clock(std::make_shared<testing::ManualRetryClock>()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  csp::block_on(e.shutdown(deadline(5s)));
 }
 
 // A file_storage extension in a fresh directory, registered with the host and started.
