@@ -87,6 +87,16 @@ bool FailoverConnector::delivering() const {
   return false;
 }
 
+bool FailoverConnector::durable() const {
+  if (levels_.empty()) return false;
+  for (const auto& level : levels_) {
+    for (const auto& consumer : level) {
+      if (!consumer->durable()) return false;
+    }
+  }
+  return true;
+}
+
 std::int64_t FailoverConnector::items_sent_to(std::size_t level) const {
   return level < kMaxLevels ? items_[level].load() : 0;
 }

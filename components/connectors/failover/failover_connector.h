@@ -56,6 +56,8 @@ class FailoverConnector final : public pipeline::Connector {
   csp::Task<absl::Status> start() override;
   csp::Task<void> shutdown(csp::Context ctx) override;
   bool delivering() const override;
+  // OK means persisted only if every level it may go to persists.
+  bool durable() const override;
 
   // The level new batches go to now (0 = highest).
   std::size_t current_level() const;

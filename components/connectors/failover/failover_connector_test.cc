@@ -30,12 +30,14 @@ class ScriptedPipeline final : public pipeline::Consumer {
     co_return absl::OkStatus();
   }
   bool delivering() const override { return healthy.load(); }
+  bool durable() const override { return persists.load(); }
   std::size_t count() {
     std::lock_guard lock(mu);
     return got.size();
   }
   std::atomic<bool> healthy{true};
   std::atomic<bool> refuse{false};
+  std::atomic<bool> persists{false};
   std::mutex mu;
   std::multiset<std::string> got;
 };
@@ -111,6 +113,19 @@ TEST(FailoverConnector, ProbesAHigherLevelEveryRetryInterval) {
   }
   EXPECT_EQ(primary->count(), 1u) << "one probe batch went to the failing level";
   EXPECT_EQ(primary->count() + backup->count(), static_cast<std::size_t>(sent));
+  csp::block_on(c->shutdown(deadline(5s)));
+}
+
+TEST(FailoverConnector, PersistsOnlyIfEveryLevelDoes) {
+  auto primary = std::make_shared<ScriptedPipeline>();
+  auto backup = std::make_shared<ScriptedPipeline>();
+  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
+                          {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  primary->persists = true;
+  EXPECT_FALSE(c->durable()) << "the backup would not persist what falls through to it";
+  backup->persists = true;
+  EXPECT_TRUE(c->durable());
   csp::block_on(c->shutdown(deadline(5s)));
 }
 

@@ -27,6 +27,19 @@ class ForwardConnector final : public pipeline::Connector {
     }
     co_return co_await next->consume(std::move(ctx), std::move(batch));
   }
+  // Answers for the pipelines behind it: a batch processor in front then waits for persistence.
+  bool durable() const override {
+    for (const auto& next : next_) {
+      if (next && next->durable()) return true;
+    }
+    return false;
+  }
+  bool delivering() const override {
+    for (const auto& next : next_) {
+      if (next && !next->delivering()) return false;
+    }
+    return true;
+  }
   csp::Task<void> shutdown(csp::Context) override {
     shut_down_.store(true, std::memory_order_release);
     co_return;
