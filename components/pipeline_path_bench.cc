@@ -51,8 +51,8 @@
 #include "otlp/wire.h"
 #include "pipeline/config/config.h"
 #include "pipeline/factory.h"
-#include "pipeline/host.h"
 #include "pipeline/graph.h"
+#include "pipeline/host.h"
 
 namespace components {
 namespace {

@@ -20,8 +20,9 @@ absl::StatusOr<QueueConfig> parse_queue_config(const pipeline::ConfigNode& expor
     q.sizer = QueueSizer::kRequests;
   } else if (sizer == "bytes") {
     if (q.storage.empty()) {
-      return node.error_at("sizer", "bytes is supported with a storage only (the memory queue "
-                                    "counts requests)");
+      return node.error_at("sizer",
+                           "bytes is supported with a storage only (the memory queue "
+                           "counts requests)");
     }
     q.sizer = QueueSizer::kBytes;
   } else if (sizer == "items") {
