@@ -192,7 +192,9 @@ absl::Status Graph::create_nodes(const Config& config, const Factories& factorie
       if (!f.ok()) return f.status();
       std::optional<otlp::Signal> signal;
       if (!(*f)->shared_across_signals()) signal = pid.signal();
-      add_node(Node{.kind = Kind::kExporter, .id = id, .signal = signal}, exporter_key(id, signal));
+      add_node(
+          Node{.kind = Kind::kExporter, .id = id, .signal = signal, .first_signal = pid.signal()},
+          exporter_key(id, signal));
     }
   }
   return absl::OkStatus();
@@ -345,18 +347,7 @@ absl::Status Graph::build_components(const Config& config, const Factories& fact
       }
       case Kind::kExporter: {
         const ExporterFactory* f = factories.exporter(n.id.type());
-        // A shared exporter is created for the first signal that needs it.
-        otlp::Signal signal = n.signal.value_or(otlp::Signal::kTraces);
-        if (!n.signal) {
-          for (const auto& [pid, pcfg] : config.service.pipelines) {
-            if (std::find(pcfg.exporters.begin(), pcfg.exporters.end(), n.id) !=
-                pcfg.exporters.end()) {
-              signal = pid.signal();
-              break;
-            }
-          }
-        }
-        auto e = f->create(n.id, config.exporters.at(n.id), signal, host_);
+        auto e = f->create(n.id, config.exporters.at(n.id), n.first_signal, host_);
         if (!e.ok()) return e.status();
         n.consumer = *e;
         n.component = *std::move(e);

@@ -88,8 +88,11 @@ class Graph {
     ComponentId id;                      // the component's id (none for entrances and fan-outs)
     std::optional<PipelineId> pipeline;  // entrances, processors, fan-outs
     std::optional<otlp::Signal> signal;  // exporters not shared across signals
-    std::vector<std::size_t> next;       // data edges
-    std::vector<std::size_t> uses;       // order-only edges (a processor to its shared part)
+    // Exporters: the signal of the first pipeline that listed the id (what a shared one is
+    // created for).
+    otlp::Signal first_signal = otlp::Signal::kTraces;
+    std::vector<std::size_t> next;  // data edges
+    std::vector<std::size_t> uses;  // order-only edges (a processor to its shared part)
     // Built in step 4.
     std::shared_ptr<Component> component;  // null for entrances and fan-outs
     std::shared_ptr<Consumer> consumer;    // what an edge into this node delivers to
