@@ -249,23 +249,20 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
     }
     // Why a batch is dropped decides which count it goes to. Drops at shutdown are reported
     // together when the shutdown ends (one line), the others one by one.
-    enum class Why { kPermanent, kExhausted, kShutdown };
-    auto give_up = [&](Why why, std::string_view text) {
+    auto give_up = [&](GaveUp why, std::string_view text) {
       const bool queued = queue_config_.enabled || log_ != nullptr;
-      if (gave_up != nullptr) {
-        *gave_up = why == Why::kPermanent   ? GaveUp::kPermanent
-                   : why == Why::kExhausted ? GaveUp::kExhausted
-                                            : GaveUp::kShutdown;
-      }
-      if (why == Why::kShutdown && log_ != nullptr) return out.status;  // kept in the log
+      if (gave_up != nullptr) *gave_up = why;
+      if (why == GaveUp::kShutdown && log_ != nullptr) return out.status;  // kept in the log
       switch (why) {
-        case Why::kPermanent:
+        case GaveUp::kNone:
+          break;
+        case GaveUp::kPermanent:
           if (queued) dropped_permanent_ += batch.items;
           break;
-        case Why::kExhausted:
+        case GaveUp::kExhausted:
           if (queued) dropped_exhausted_ += batch.items;
           break;
-        case Why::kShutdown:
+        case GaveUp::kShutdown:
           if (queued) {
             dropped_shutdown_ += batch.items;
             ++dropped_shutdown_batches_;
@@ -278,10 +275,10 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
                              " attempt(s): ", std::string(text), ": ", out.status.ToString()));
       return out.status;
     };
-    if (!out.retryable) co_return give_up(Why::kPermanent, "not retryable");
+    if (!out.retryable) co_return give_up(GaveUp::kPermanent, "not retryable");
     delivering_.store(false, std::memory_order_relaxed);
-    if (!retry_.enabled) co_return give_up(Why::kExhausted, "retries disabled");
-    if (ctx.is_done()) co_return give_up(Why::kShutdown, "shutting down");
+    if (!retry_.enabled) co_return give_up(GaveUp::kExhausted, "retries disabled");
+    if (ctx.is_done()) co_return give_up(GaveUp::kShutdown, "shutting down");
     // Wait the server's retry-after if it gave one, else the backoff with jitter.
     csp::Duration wait = backoff;
     if (out.retry_after) {
@@ -293,7 +290,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
     }
     if (retry_.max_elapsed_time > csp::Duration::zero() &&
         clock_->now() + wait - started > retry_.max_elapsed_time) {
-      co_return give_up(Why::kExhausted, "retry time exhausted");
+      co_return give_up(GaveUp::kExhausted, "retry time exhausted");
     }
     host_.log(
         pipeline::LogLevel::kDebug, id_,
@@ -302,7 +299,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
     // A durable queue keeps the batch across the restart, so its backoff ends with the
     // shutdown's start (take_ctx_); a memory queue retries until the deadline, its last chance.
     const bool waited = co_await clock_->sleep(wait, log_ != nullptr ? take_ctx_ : ctx);
-    if (!waited) co_return give_up(Why::kShutdown, "shutting down");
+    if (!waited) co_return give_up(GaveUp::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }
 }
