@@ -80,6 +80,9 @@ BatchProcessor::BatchProcessor(std::string id, BatchConfig config, otlp::Signal 
 }
 
 csp::Task<absl::Status> BatchProcessor::start() {
+  // Whatever is behind has started (the graph starts consumers first), so it can answer now;
+  // asking once keeps the question off the per-batch path.
+  durable_next_ = next_->durable();
   running_.add(1);
   csp::go(run());
   co_return absl::OkStatus();
@@ -90,8 +93,8 @@ csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batc
   // Held from the moment it is accepted until the gathered batch it joins is handed on.
   batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
   // With a durable queue behind, OK must mean persisted: wait for the hand-on's answer.
-  Input in{std::move(batch), next_->durable() ? csp::Chan<absl::Status>(1)
-                                              : csp::Chan<absl::Status>()};
+  Input in{std::move(batch),
+           durable_next_ ? csp::Chan<absl::Status>(1) : csp::Chan<absl::Status>()};
   csp::Chan<absl::Status> answer = in.answer;
   absl::Status s = co_await csp::send_ctx(ctx, input_, std::move(in));
   if (s.ok() && !answer.is_nil()) {

@@ -69,6 +69,7 @@ class BatchProcessor final : public pipeline::Processor {
   pipeline::Host& host_;
 
   csp::Chan<Input> input_;
+  bool durable_next_ = false;  // next_->durable(), asked once at start()
   csp::WaitGroup running_;
   // Cancelled when the shutdown deadline passes: ends a hand-on that is still blocked.
   csp::Context stop_ctx_;
