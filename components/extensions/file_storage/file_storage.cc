@@ -31,9 +31,8 @@ absl::StatusOr<std::unique_ptr<storage::DurableLog>> FileStorage::open_log(
     const std::string& name, storage::DurableLogOptions options) const {
   options.fsync = config_.fsync ? storage::FsyncPolicy::kAlways : storage::FsyncPolicy::kNever;
   storage::FileSystem& fs = storage::posix_file_system();
-  const std::string dir = storage::join_path(config_.directory, name);
-  if (absl::Status s = fs.create_dir(dir); !s.ok()) return s;
-  return storage::DurableLog::open(fs, dir, options);
+  // open() creates the client's directory when it is missing.
+  return storage::DurableLog::open(fs, storage::join_path(config_.directory, name), options);
 }
 
 }  // namespace components
