@@ -17,7 +17,8 @@
 //    RetryInfo / HTTP Retry-After; INVALID_ARGUMENT and the rest are permanent.
 //  - A client reports the server's answer in the same shape: the gRPC status as received, or the
 //    HTTP status mapped to a canonical code (docs/transport.md), retry_after parsed from
-//    RetryInfo / Retry-After, and the partial success of the response.
+//    RetryInfo / Retry-After, and the partial success of the response, and whether the
+//    failure means the backend certainly has none of the data (not_received).
 
 #include <chrono>
 #include <cstdint>
@@ -70,6 +71,11 @@ struct ExportResult {
   // Partial success (0 = full success): spans, data points, log records or profiles rejected.
   std::int64_t rejected_items = 0;
   std::string partial_message;
+  // Client side, on failure: true when the backend certainly kept none of the request — it
+  // answered with a refusal, or the request never reached it (no connection could be made).
+  // False when that is unknown: a timeout or a connection lost after the request was written
+  // (the backend may have kept it). A failover may send a batch elsewhere only when true.
+  bool not_received = false;
 };
 
 // Run as a goroutine per request.

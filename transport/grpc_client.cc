@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "csp/chan.h"
 #include "csp/select.h"
@@ -74,6 +75,19 @@ ExportResult result_of(otlp::Signal signal, const grpc::Status& status,
     }
   }
   return result;
+}
+
+// Whether a failed call certainly left nothing with the server. Two cases are certain: the
+// server sent the status itself (it came with trailers or a google.rpc.Status: a transport
+// failure has neither), and the channel had no connection to send on (gRPC fails such calls at
+// once with this message). A bare status without either is left "unknown": it may as well have
+// come from a connection lost after the request was written.
+bool not_received(grpc::ClientContext& context, const grpc::Status& status) {
+  if (!status.error_details().empty() || !context.GetServerTrailingMetadata().empty()) {
+    return true;
+  }
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         absl::StartsWith(status.error_message(), "failed to connect to all addresses");
 }
 
 }  // namespace
@@ -168,7 +182,9 @@ csp::Task<ExportResult> GrpcExporterClient::export_request(otlp::Signal signal, 
     co_await completed.recv();
     if (!status.ok()) co_return ExportResult{ctx.err()};
   }
-  co_return result_of(signal, status, response);
+  ExportResult result = result_of(signal, status, response);
+  if (!status.ok()) result.not_received = not_received(context, status);
+  co_return result;
 }
 
 }  // namespace transport

@@ -97,11 +97,14 @@ TEST_F(GrpcClientTest, RetryableRefusalsCarryRetryAfter) {
         export_blocking(client, otlp::Signal::kLogs, testing::request_bytes(otlp::Signal::kLogs));
     EXPECT_EQ(result.status, refusal);
     EXPECT_EQ(result.retry_after, 2500ms);
+    EXPECT_TRUE(result.not_received) << "the server answered with a google.rpc.Status";
   }
   recorder_.set_result(ExportResult{absl::UnavailableError("no hint")});
   ExportResult result = export_blocking(client, otlp::Signal::kLogs, "");
   EXPECT_EQ(result.status, absl::UnavailableError("no hint"));
   EXPECT_EQ(result.retry_after, std::nullopt);
+  // A bare status looks like one gRPC makes up for a lost connection: unknown.
+  EXPECT_FALSE(result.not_received);
 }
 
 TEST_F(GrpcClientTest, MalformedBodyComesBackAsTheServersInvalidArgument) {
@@ -150,6 +153,7 @@ TEST_F(GrpcClientTest, TimeoutIsDeadlineExceeded) {
   GrpcExporterClient client(options);
   ExportResult result = export_blocking(client, otlp::Signal::kTraces, "");
   EXPECT_EQ(result.status.code(), absl::StatusCode::kDeadlineExceeded) << result.status;
+  EXPECT_FALSE(result.not_received) << "the server has the request";
   // The handler was entered (bounded: a request that never arrived fails instead of hanging).
   const bool entered = csp::block_on([&]() -> csp::Task<bool> {
     csp::Chan<csp::TimePoint> give_up = csp::after(30s);
@@ -188,6 +192,7 @@ TEST_F(GrpcClientTest, UnreachableServerIsUnavailable) {
   GrpcExporterClient client(options);
   ExportResult result = export_blocking(client, otlp::Signal::kTraces, "");
   EXPECT_EQ(result.status.code(), absl::StatusCode::kUnavailable) << result.status;
+  EXPECT_TRUE(result.not_received) << result.status;
 }
 
 TEST_F(GrpcClientTest, BadOptionsFailEveryExport) {

@@ -154,6 +154,7 @@ ExportResult result_of(otlp::Signal signal, const Response& response) {
     absl::StrAppend(&message, " ", internal::av(internal::sv(response.reason())));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
   result.status = absl::Status(code, message);
+  result.not_received = true;  // the server answered, and not with success
   if (http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504) {
     result.retry_after = internal::parse_retry_after(response[http::field::retry_after]);
   }
@@ -442,14 +443,19 @@ csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, 
 
   if (exchange.cancelled || ctx.is_done()) co_return ExportResult{ctx.err()};
   if (exchange.ec == asio::error::timed_out) {
-    co_return ExportResult{absl::DeadlineExceededError(
+    ExportResult late{absl::DeadlineExceededError(
         absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
                      internal::av(exchange.step), ": deadline exceeded"))};
+    late.not_received = exchange.step == "connect";
+    co_return late;
   }
   if (exchange.ec) {
-    co_return ExportResult{absl::UnavailableError(
+    ExportResult failed{absl::UnavailableError(
         absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
                      internal::av(exchange.step), ": ", exchange.ec.message()))};
+    // Nothing was sent if the connection could not be made.
+    failed.not_received = exchange.step == "connect";
+    co_return failed;
   }
   co_return result_of(signal, exchange.response);
 }

@@ -155,6 +155,7 @@ TEST_F(HttpClientTest, RetryableRefusalsCarryRetryAfter) {
     EXPECT_EQ(unavailable.status,
               absl::UnavailableError("HTTP 503 Service Unavailable: queue full"));
     EXPECT_EQ(unavailable.retry_after, 2000ms);  // Retry-After is whole seconds
+    EXPECT_TRUE(unavailable.not_received) << "the server answered";
 
     recorder_.set_result(ExportResult{absl::ResourceExhaustedError("memory limit"), 3000ms});
     ExportResult throttled = export_blocking(client, otlp::Signal::kTraces, "");
@@ -166,6 +167,7 @@ TEST_F(HttpClientTest, RetryableRefusalsCarryRetryAfter) {
     ExportResult denied = export_blocking(client, otlp::Signal::kTraces, "");
     EXPECT_EQ(denied.status, absl::PermissionDeniedError("HTTP 403 Forbidden: not yours"));
     EXPECT_EQ(denied.retry_after, std::nullopt);
+    EXPECT_TRUE(denied.not_received);
   }
 }
 
@@ -224,6 +226,7 @@ TEST_F(HttpClientTest, UnreachableServerIsUnavailable) {
   EXPECT_EQ(result.status.message(),
             "OTLP/HTTP export to http://127.0.0.1:" + std::to_string(port_) +
                 "/v1/logs: connect: Connection refused");
+  EXPECT_TRUE(result.not_received) << "nothing was sent";
 }
 
 TEST_F(HttpClientTest, TimeoutIsDeadlineExceeded) {
@@ -236,6 +239,7 @@ TEST_F(HttpClientTest, TimeoutIsDeadlineExceeded) {
   ExportResult result = export_blocking(client, otlp::Signal::kTraces, "");
   EXPECT_EQ(result.status.code(), absl::StatusCode::kDeadlineExceeded) << result.status;
   EXPECT_THAT(std::string(result.status.message()), HasSubstr("read: deadline exceeded"));
+  EXPECT_FALSE(result.not_received) << "the server has the request";
   EXPECT_EQ(client.idle_connections(), 0u);
   ASSERT_TRUE(gate.entered.recv_blocking().has_value());
   gate.release.send_blocking(ExportResult{});
