@@ -13,18 +13,41 @@
 // against the memory limit until the batch is destroyed, wherever that happens.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "csp/context.h"
+#include "csp/task.h"
 #include "otlp/signal_enum.h"
 #include "pipeline/admission.h"
 
 namespace pipeline {
+
+class Reroute;
 
 struct Batch {
   otlp::Signal signal = otlp::Signal::kTraces;
   std::string bytes;       // a serialized Export*ServiceRequest of `signal`
   std::int64_t items = 0;  // spans, data points, log records or profile samples in it
   MemoryTicket memory;     // set by whoever buffers the batch (see above)
+  // Another way to deliver the batch, for when delivering it here has definitely failed (see
+  // Reroute). Null for most batches; a processor that builds new batches drops it.
+  std::shared_ptr<Reroute> reroute;
+};
+
+// Another route for a batch, set by a failover connector on what it hands a level that has a
+// level below it. An exporter whose attempt definitely failed — the backend answered with a
+// refusal, or could not be reached, so it holds none of the data — hands a copy of the batch
+// to take() instead of retrying it in place. Copies of a batch share one Reroute, and it moves
+// the batch at most once: a later take() finds it already moved and answers OK without sending.
+// Thread-safe.
+class Reroute {
+ public:
+  virtual ~Reroute() = default;
+  // OK: the batch is now the other route's to deliver, and the caller lets go of it. An error:
+  // nothing changed hands (the caller keeps trying to deliver it itself).
+  virtual csp::Task<absl::Status> take(csp::Context ctx, Batch batch) = 0;
 };
 
 }  // namespace pipeline

@@ -1,5 +1,7 @@
 #include "components/connectors/failover/failover_connector.h"
 
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
@@ -101,12 +103,65 @@ std::int64_t FailoverConnector::items_sent_to(std::size_t level) const {
   return level < kMaxLevels ? items_[level].load() : 0;
 }
 
+// The way down from one level for one batch (shared by the copies the level's exporters hold):
+// the first take() hands the batch to the next level's pipelines, each at most once; once all
+// have it, every later take() answers OK without sending again.
+class FailoverConnector::LevelReroute final : public pipeline::Reroute {
+ public:
+  LevelReroute(std::weak_ptr<FailoverConnector> connector, std::size_t level)
+      : connector_(std::move(connector)), level_(level) {}
+
+  csp::Task<absl::Status> take(csp::Context ctx, pipeline::Batch batch) override {
+    // Also after the connector's shutdown: exporters draining their queues may still move
+    // batches down, as long as the lower level's pipelines take them.
+    std::shared_ptr<FailoverConnector> connector = connector_.lock();
+    if (connector == nullptr) co_return absl::UnavailableError("the failover connector is gone");
+    std::vector<bool> taken;
+    {
+      std::lock_guard lock(mu_);
+      if (moving_) co_return absl::UnavailableError("being moved to the next level");
+      if (moved_) co_return absl::OkStatus();
+      moving_ = true;
+      taken = taken_;
+    }
+    taken.resize(connector->levels_[level_].size(), false);
+    const std::int64_t items = batch.items;
+    absl::Status s = co_await connector->send_to_level(level_, ctx, batch, &taken);
+    std::lock_guard lock(mu_);
+    taken_ = std::move(taken);
+    moving_ = false;
+    if (s.ok()) {
+      moved_ = true;
+      if (level_ < kMaxLevels) connector->items_[level_] += items;
+      connector->rerouted_ += items;
+    }
+    co_return s;
+  }
+
+ private:
+  const std::weak_ptr<FailoverConnector> connector_;
+  const std::size_t level_;  // where the batch goes
+  std::mutex mu_;
+  bool moving_ = false;
+  bool moved_ = false;
+  std::vector<bool> taken_;  // the pipelines of level_ that have the batch
+};
+
 csp::Task<absl::Status> FailoverConnector::send_to_level(std::size_t level, const csp::Context& ctx,
-                                                         const pipeline::Batch& batch) {
+                                                         const pipeline::Batch& batch,
+                                                         std::vector<bool>* taken) {
   absl::Status first_error;
-  for (const auto& consumer : levels_[level]) {
+  const std::vector<std::shared_ptr<pipeline::Consumer>>& consumers = levels_[level];
+  // A level with one below it gives each pipeline's copy a way down (one per pipeline: each
+  // fails or delivers its copy on its own).
+  const bool has_lower = level + 1 < levels_.size();
+  for (std::size_t i = 0; i < consumers.size(); ++i) {
+    if (taken != nullptr && (*taken)[i]) continue;
     pipeline::Batch copy = batch;  // kept whole for a lower level, should this one refuse
-    absl::Status s = co_await consumer->consume(ctx, std::move(copy));
+    copy.reroute =
+        has_lower ? std::make_shared<LevelReroute>(weak_from_this(), level + 1) : nullptr;
+    absl::Status s = co_await consumers[i]->consume(ctx, std::move(copy));
+    if (s.ok() && taken != nullptr) (*taken)[i] = true;
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   }
   co_return first_error;

@@ -9,18 +9,28 @@
 //    graph is built).
 //  - A level is used when all its pipelines are delivering (pipeline::Consumer::delivering):
 //    that is judged by the outcome of the deliveries at the head of their exporters' queues,
-//    not by the synchronous answer, so it works with sending queues and retries. A batch that a
-//    level accepted stays there (its queue retries it); nothing accepted is moved.
-//  - A batch goes to a lower level only if the level tried definitely did not take it: one of
-//    its pipelines refused it (queue full until the caller's deadline, shut down). If another
-//    pipeline of that level had accepted it, that part is delivered twice (by both levels): the
-//    price of sending on rather than losing. Data rejected as bad (INVALID_ARGUMENT) is not
-//    tried elsewhere.
+//    not by the synchronous answer, so it works with sending queues and retries.
+//  - A batch moves to a lower level only when the level it is in definitely did not take it:
+//     * a pipeline of the level refused it when it was handed over (queue full until the
+//       caller's deadline, shut down): the batch goes on to the next level at once. If another
+//       pipeline of that level had accepted it, that part is delivered by both levels (the
+//       price of sending on rather than losing);
+//     * later, an exporter of the level had an attempt definitely fail (the backend refused it
+//       or could not be reached, so it holds none of it): the batch carries a pipeline::Reroute
+//       to the next level, and the exporter hands it there instead of retrying it. Each
+//       pipeline of the next level receives it once, however many exporters of the level fail
+//       it. An attempt whose outcome is unknown (timeout, connection lost mid-request) is
+//       retried where it is: no batch reaches two levels unless the first definitely failed.
+//    An exporter with sending_queue disabled answers with the delivery outcome itself, so its
+//    errors fall through at once, including unknown outcomes (which may then arrive twice).
+//    At the last level batches are retried there. Data rejected as bad (INVALID_ARGUMENT) is
+//    not tried elsewhere.
 //  - When no level is delivering, batches go to the highest level, whose queue holds them until
 //    its backend recovers (or its retry policy drops them, counted there).
 //  - While a lower level is in use, every retry_interval one batch probes the levels above it,
 //    in turn, so a level whose queue has run empty is still found again once it recovers.
-//  - Counts per level, and the number of batches that fell through to a lower level.
+//  - Counts per level (items each level took, on first hand-over or by reroute), the batches
+//    that fell through to a lower level when handed over, and the items rerouted down.
 
 #include <array>
 #include <atomic>
@@ -42,7 +52,8 @@ struct FailoverConfig {
   pipeline::ConfigNode node;  // where the config was written, for check_connections()
 };
 
-class FailoverConnector final : public pipeline::Connector {
+class FailoverConnector final : public pipeline::Connector,
+                                public std::enable_shared_from_this<FailoverConnector> {
  public:
   FailoverConnector(std::string id, FailoverConfig config);
   ~FailoverConnector() override;
@@ -63,12 +74,17 @@ class FailoverConnector final : public pipeline::Connector {
   std::size_t current_level() const;
   std::int64_t items_sent_to(std::size_t level) const;
   std::int64_t fell_through() const { return fell_through_.load(); }
+  std::int64_t items_rerouted() const { return rerouted_.load(); }
 
  private:
   static constexpr std::size_t kMaxLevels = 16;
   bool level_delivering(std::size_t level) const;
+  class LevelReroute;
+  // Hands batch to every pipeline of `level` (skipping those marked in *taken, and marking
+  // those that accept, when taken is given); the first refusal, or OK.
   csp::Task<absl::Status> send_to_level(std::size_t level, const csp::Context& ctx,
-                                        const pipeline::Batch& batch);
+                                        const pipeline::Batch& batch,
+                                        std::vector<bool>* taken = nullptr);
   // The probe timer: a select over the ticker and the stop channel.
   static csp::Task<void> probe_every(csp::Duration interval,
                                      std::shared_ptr<std::atomic<bool>> probe_due,
@@ -82,6 +98,7 @@ class FailoverConnector final : public pipeline::Connector {
   std::atomic<std::size_t> next_probe_{0};
   std::array<std::atomic<std::int64_t>, kMaxLevels> items_{};
   std::atomic<std::int64_t> fell_through_{0};
+  std::atomic<std::int64_t> rerouted_{0};
   std::atomic<bool> shut_down_{false};
   bool probing_ = false;  // the probe goroutine runs (between start and shutdown)
   csp::Chan<csp::Unit> stop_{0};

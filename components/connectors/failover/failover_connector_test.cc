@@ -59,6 +59,63 @@ std::shared_ptr<FailoverConnector> make_connector(
   return c;
 }
 
+// A backend behind a real QueuedRetryExporter: up, or refusing every attempt. A refusal is
+// either certain (the backend answered: nothing kept) or of unknown outcome.
+struct ScriptedBackend {
+  std::atomic<bool> up{true};
+  std::atomic<bool> refusal_certain{false};
+  std::mutex mu;
+  std::multiset<std::string> delivered;
+  SendFn fn() {
+    return [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
+      if (!up.load()) {
+        co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt,
+                              refusal_certain.load()};
+      }
+      std::lock_guard lock(mu);
+      delivered.insert(bytes);
+      co_return SendOutcome{};
+    };
+  }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return delivered.size();
+  }
+};
+
+RetryConfig fast_retry() {
+  RetryConfig retry;
+  retry.initial_interval = 5ms;
+  retry.max_interval = 20ms;
+  retry.max_elapsed_time = csp::Duration::zero();  // retry until delivered
+  return retry;
+}
+
+// Hands a copy of each batch to every exporter, as a pipeline with two exporters does.
+class FanOut final : public pipeline::Consumer {
+ public:
+  explicit FanOut(std::vector<std::shared_ptr<pipeline::Consumer>> next) : next_(std::move(next)) {}
+  csp::Task<absl::Status> consume(csp::Context ctx, pipeline::Batch batch) override {
+    absl::Status first;
+    for (const auto& consumer : next_) {
+      pipeline::Batch copy = batch;
+      absl::Status s = co_await consumer->consume(ctx, std::move(copy));
+      if (!s.ok() && first.ok()) first = s;
+    }
+    co_return first;
+  }
+
+ private:
+  std::vector<std::shared_ptr<pipeline::Consumer>> next_;
+};
+
+// Waits (up to 30s) until cond() holds.
+template <typename Cond>
+bool eventually(Cond cond) {
+  for (int i = 0; i < 30'000 && !cond(); ++i) std::this_thread::sleep_for(1ms);
+  return cond();
+}
+
 TEST(FailoverConnector, UsesTheHighestDeliveringLevelAndComesBack) {
   auto primary = std::make_shared<ScriptedPipeline>();
   auto backup = std::make_shared<ScriptedPipeline>();
@@ -150,30 +207,14 @@ TEST(FailoverConnector, ConfigErrorsNameTheKey) {
       << s;
 }
 
-// With real sending queues: the primary backend goes down while batches are queued for it;
-// failover follows the outcome at the head of the queue, and when the primary comes back every
-// batch has been delivered exactly once, to one backend or the other.
+// With real sending queues: the primary backend goes down while batches are queued for it,
+// failing them with an unknown outcome (it may have kept them), so they stay and are retried
+// there; failover follows the outcome at the head of the queue, and when the primary comes
+// back every batch has been delivered exactly once, to one backend or the other.
 TEST(FailoverConnector, WithSendingQueuesEveryBatchIsDeliveredOnceAcrossLevels) {
   pipeline::Host host(pipeline::LogLevel::kError);
-  struct Backend {
-    std::atomic<bool> up{true};
-    std::mutex mu;
-    std::multiset<std::string> delivered;
-    SendFn fn() {
-      return
-          [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
-            if (!up.load())
-              co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt};
-            std::lock_guard lock(mu);
-            delivered.insert(bytes);
-            co_return SendOutcome{};
-          };
-    }
-  } primary_backend, backup_backend;
-  RetryConfig retry;
-  retry.initial_interval = 5ms;
-  retry.max_interval = 20ms;
-  retry.max_elapsed_time = csp::Duration::zero();  // retry until delivered
+  ScriptedBackend primary_backend, backup_backend;
+  const RetryConfig retry = fast_retry();
   auto primary = std::make_shared<QueuedRetryExporter>("otlp/primary", QueueConfig{true, 1, 100},
                                                        retry, 1s, primary_backend.fn(), host);
   auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", QueueConfig{true, 1, 100},
@@ -210,6 +251,97 @@ TEST(FailoverConnector, WithSendingQueuesEveryBatchIsDeliveredOnceAcrossLevels) 
   EXPECT_GE(backup_backend.delivered.size(), 20u);
   EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1), sent);
   EXPECT_EQ(primary->counts().sent + backup->counts().sent, sent);
+  EXPECT_EQ(c->items_rerouted(), 0) << "an unknown outcome is retried where it is";
+}
+
+// The primary's backend refuses for certain (it answers, keeping nothing): what is queued for
+// it moves to the backup instead of waiting there, each batch once; when the primary is back,
+// a probe finds it and traffic returns. Every batch is delivered exactly once overall.
+TEST(FailoverConnector, BatchesADownLevelDefinitelyFailedMoveToTheNextLevel) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  ScriptedBackend primary_backend, backup_backend;
+  primary_backend.refusal_certain = true;
+  auto primary = std::make_shared<QueuedRetryExporter>(
+      "otlp/primary", QueueConfig{true, 2, 100}, fast_retry(), 1s, primary_backend.fn(), host);
+  auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", QueueConfig{true, 2, 100},
+                                                      fast_retry(), 1s, backup_backend.fn(), host);
+  ASSERT_TRUE(csp::block_on(primary->start()).ok());
+  ASSERT_TRUE(csp::block_on(backup->start()).ok());
+  auto c =
+      make_connector("{priority_levels: [[traces/primary], [traces/backup]], retry_interval: 20ms}",
+                     {{"traces/primary", primary}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  int sent = 0;
+  auto send = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
+    }
+  };
+  send(5);
+  ASSERT_TRUE(eventually([&] { return primary_backend.count() == 5; }));
+  primary_backend.up = false;
+  send(40);  // into the primary's queue until its head fails, then to the backup
+  ASSERT_TRUE(eventually([&] { return backup_backend.count() == 40; }))
+      << "everything sent while the primary was down reached the backup: "
+      << backup_backend.count();
+  EXPECT_EQ(primary_backend.count(), 5u);
+  EXPECT_GT(c->items_rerouted(), 0) << "some batches were queued for the primary and moved";
+  EXPECT_EQ(primary->counts().rerouted, c->items_rerouted());
+  EXPECT_EQ(primary->counts().pending(), 0);
+
+  primary_backend.up = true;
+  ASSERT_TRUE(eventually([&] {
+    send(1);
+    return primary_backend.count() > 5;
+  })) << "a probe found the primary again";
+  send(10);
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
+  csp::block_on(c->shutdown(ctx));
+  csp::block_on(primary->shutdown(ctx));
+  csp::block_on(backup->shutdown(ctx));
+  cancel();
+  std::multiset<std::string> all = primary_backend.delivered;
+  all.insert(backup_backend.delivered.begin(), backup_backend.delivered.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+  EXPECT_GE(primary_backend.count(), 5u + 10u);
+  EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1) - c->items_rerouted(), sent);
+  EXPECT_EQ(primary->counts().sent + primary->counts().rerouted, c->items_sent_to(0));
+}
+
+// A level whose pipeline has two exporters: both fail each batch for certain, and the next
+// level still receives every batch once.
+TEST(FailoverConnector, ABatchTwoExportersFailedReachesTheNextLevelOnce) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  ScriptedBackend a_backend, b_backend, backup_backend;
+  a_backend.up = b_backend.up = false;
+  a_backend.refusal_certain = b_backend.refusal_certain = true;
+  QueueConfig no_queue{false, 1, 1};
+  RetryConfig no_retry;
+  no_retry.enabled = false;
+  auto a =
+      std::make_shared<QueuedRetryExporter>("otlp/a", no_queue, no_retry, 1s, a_backend.fn(), host);
+  auto b =
+      std::make_shared<QueuedRetryExporter>("otlp/b", no_queue, no_retry, 1s, b_backend.fn(), host);
+  auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", no_queue, no_retry, 1s,
+                                                      backup_backend.fn(), host);
+  for (auto* e : {a.get(), b.get(), backup.get()}) ASSERT_TRUE(csp::block_on(e->start()).ok());
+  auto level0 = std::make_shared<FanOut>(std::vector<std::shared_ptr<pipeline::Consumer>>{a, b});
+  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
+                          {{"traces/primary", level0}, {"traces/backup", backup}});
+  ASSERT_TRUE(csp::block_on(c->start()).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(i))).ok());
+  }
+  EXPECT_EQ(backup_backend.count(), 5u);
+  EXPECT_EQ(std::set<std::string>(backup_backend.delivered.begin(), backup_backend.delivered.end())
+                .size(),
+            5u);
+  EXPECT_EQ(a->counts().rerouted, 5);
+  EXPECT_EQ(b->counts().rerouted, 5) << "b's copy was already moved: taken without a resend";
+  EXPECT_EQ(c->items_rerouted(), 5);
+
+  csp::block_on(c->shutdown(deadline(5s)));
 }
 
 }  // namespace

@@ -151,6 +151,10 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(encode_record(batch));
     if (seq.ok()) {
+      if (batch.reroute != nullptr) {
+        std::lock_guard lock(reroutes_mu_);
+        reroutes_.emplace(*seq, std::move(batch.reroute));
+      }
       accepted_items_ += items;
       co_return absl::OkStatus();
     }
@@ -212,10 +216,12 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
       host_.log(pipeline::LogLevel::kError, id_,
                 absl::StrCat("durable queue: record ", seq, " is not a batch; dropped"));
       (void)log_->ack(seq);
+      std::lock_guard lock(reroutes_mu_);
+      reroutes_.erase(seq);
       continue;
     }
     GaveUp why = GaveUp::kNone;
-    (void)co_await send_with_retry(stop_ctx_, *batch, &why);
+    (void)co_await send_with_retry(stop_ctx_, *batch, &why, seq);
     // Settled when the backend took it or a counted policy dropped it; an attempt cut off by
     // the shutdown deadline leaves the record in the log for the next start.
     if (why == GaveUp::kShutdown) {
@@ -223,8 +229,36 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
       break;
     }
     (void)log_->ack(seq);
+    std::lock_guard lock(reroutes_mu_);
+    reroutes_.erase(seq);
   }
   senders_.done();
+}
+
+std::shared_ptr<pipeline::Reroute> QueuedRetryExporter::reroute_of(
+    const pipeline::Batch& batch, std::optional<std::uint64_t> durable_seq) {
+  if (batch.reroute != nullptr || !durable_seq) return batch.reroute;
+  std::lock_guard lock(reroutes_mu_);
+  auto it = reroutes_.find(*durable_seq);
+  return it != reroutes_.end() ? it->second : nullptr;
+}
+
+csp::Task<bool> QueuedRetryExporter::try_reroute(
+    const csp::Context& ctx, const pipeline::Batch& batch,
+    const std::shared_ptr<pipeline::Reroute>& reroute) {
+  // Bounded like an attempt, so a lower level that is full only delays the retry here.
+  auto [take_ctx, cancel] = csp::with_timeout(ctx, timeout_);
+  pipeline::Batch copy = batch;
+  copy.reroute = nullptr;  // the other route sets its own
+  absl::Status taken = co_await reroute->take(take_ctx, std::move(copy));
+  cancel();
+  if (!taken.ok()) {
+    host_.log(pipeline::LogLevel::kDebug, id_,
+              absl::StrCat("could not reroute ", batch.items, " items: ", taken.ToString()));
+    co_return false;
+  }
+  rerouted_items_ += batch.items;
+  co_return true;
 }
 
 csp::Duration QueuedRetryExporter::next_backoff(csp::Duration current) const {
@@ -232,9 +266,9 @@ csp::Duration QueuedRetryExporter::next_backoff(csp::Duration current) const {
   return std::min(next, retry_.max_interval);
 }
 
-csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
-                                                             const pipeline::Batch& batch,
-                                                             GaveUp* gave_up) {
+csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
+    csp::Context ctx, const pipeline::Batch& batch, GaveUp* gave_up,
+    std::optional<std::uint64_t> durable_seq) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const csp::TimePoint started = clock_->now();
   csp::Duration backoff = retry_.initial_interval;
@@ -255,6 +289,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
       if (why == GaveUp::kShutdown && log_ != nullptr) return out.status;  // kept in the log
       switch (why) {
         case GaveUp::kNone:
+        case GaveUp::kRerouted:
           break;
         case GaveUp::kPermanent:
           if (queued) dropped_permanent_ += batch.items;
@@ -277,6 +312,17 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
     };
     if (!out.retryable) co_return give_up(GaveUp::kPermanent, "not retryable");
     delivering_.store(false, std::memory_order_relaxed);
+    // Definitely not delivered here: another route may take it (a failover's next level).
+    if (out.not_received) {
+      const std::shared_ptr<pipeline::Reroute> reroute = reroute_of(batch, durable_seq);
+      if (reroute != nullptr) {
+        const bool taken = co_await try_reroute(ctx, batch, reroute);
+        if (taken) {
+          if (gave_up != nullptr) *gave_up = GaveUp::kRerouted;
+          co_return absl::OkStatus();
+        }
+      }
+    }
     if (!retry_.enabled) co_return give_up(GaveUp::kExhausted, "retries disabled");
     if (ctx.is_done()) co_return give_up(GaveUp::kShutdown, "shutting down");
     // Wait the server's retry-after if it gave one, else the backoff with jitter.
@@ -342,6 +388,7 @@ ExportCounts QueuedRetryExporter::counts() const {
   c.dropped_permanent = dropped_permanent_.load();
   c.dropped_retries_exhausted = dropped_exhausted_.load();
   c.dropped_shutdown = dropped_shutdown_.load();
+  c.rerouted = rerouted_items_.load();
   c.accepted = accepted_items_.load();
   c.recovered = recovered_batches_.load();
   return c;

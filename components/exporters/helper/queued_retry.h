@@ -28,6 +28,13 @@
 //    running at the deadline is abandoned and its record stays in the log, as does everything
 //    not delivered: the next start delivers it (at least once; a batch whose delivery was cut
 //    short may arrive twice).
+//  - Reroute (a batch from a failover connector, pipeline::Reroute): when an attempt fails
+//    retryably and the backend certainly kept none of it (SendOutcome::not_received), the batch
+//    is handed to its reroute instead of being retried here; once taken it counts as
+//    `rerouted`. A batch whose outcome is unknown (a timeout, a connection lost mid-request)
+//    stays and is retried here, so no batch reaches two levels unless the first definitely
+//    failed. A durable queue remembers reroutes for the records appended in this run only:
+//    after a restart its records are retried where they are.
 //  - Time: waits between attempts and max_elapsed_time follow a RetryClock (retry_clock.h),
 //    the real one unless set_retry_clock() gave another before start(); the per-attempt
 //    timeout is always real time.
@@ -35,9 +42,12 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "components/exporters/helper/retry_clock.h"
 #include "csp/chan.h"
 #include "csp/context.h"
@@ -83,10 +93,12 @@ struct ExportCounts {
   std::int64_t dropped_permanent = 0;          // rejected by the backend as bad data
   std::int64_t dropped_retries_exhausted = 0;  // max_elapsed_time passed, or retries disabled
   std::int64_t dropped_shutdown = 0;           // the shutdown deadline passed first (memory)
+  std::int64_t rerouted = 0;                   // handed to another route (a failover level)
   // Memory queue: items queued or being sent. A durable queue counts batches it recovered in
   // `recovered` (their items are known only once read), so there pending() is not in items.
   std::int64_t pending() const {
-    return accepted - sent - dropped_permanent - dropped_retries_exhausted - dropped_shutdown;
+    return accepted - sent - dropped_permanent - dropped_retries_exhausted - dropped_shutdown -
+           rerouted;
   }
 };
 
@@ -95,6 +107,8 @@ struct SendOutcome {
   absl::Status status;
   bool retryable = false;
   std::optional<std::chrono::milliseconds> retry_after;
+  // The backend certainly holds none of the data (transport::ExportResult::not_received).
+  bool not_received = false;
 };
 
 using SendFn =
@@ -134,10 +148,18 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Task<void> durable_sender();
   absl::Status open_log();
   // Why send_with_retry gave up (kNone: delivered).
-  enum class GaveUp { kNone, kPermanent, kExhausted, kShutdown };
-  // Sends with retries under ctx. OK, or the final error; *why says why it stopped.
+  enum class GaveUp { kNone, kPermanent, kExhausted, kShutdown, kRerouted };
+  // Sends with retries under ctx. OK (delivered, or taken by the batch's reroute), or the
+  // final error; *why says why it stopped. durable_seq: the batch's record in the log.
   csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch,
-                                          GaveUp* why = nullptr);
+                                          GaveUp* why = nullptr,
+                                          std::optional<std::uint64_t> durable_seq = {});
+  // The batch's reroute; for a durable record, the one its consume() call brought.
+  std::shared_ptr<pipeline::Reroute> reroute_of(const pipeline::Batch& batch,
+                                                std::optional<std::uint64_t> durable_seq);
+  // Tries to hand a batch whose attempt definitely failed to its reroute; true if taken.
+  csp::Task<bool> try_reroute(const csp::Context& ctx, const pipeline::Batch& batch,
+                              const std::shared_ptr<pipeline::Reroute>& reroute);
   csp::Duration next_backoff(csp::Duration current) const;
 
   std::string id_;
@@ -166,6 +188,12 @@ class QueuedRetryExporter : public pipeline::Exporter {
   std::atomic<std::int64_t> dropped_exhausted_{0};
   std::atomic<std::int64_t> dropped_shutdown_{0};
   std::atomic<std::int64_t> dropped_shutdown_batches_{0};
+  std::atomic<std::int64_t> rerouted_items_{0};
+  // Durable queue: the reroutes of records appended in this run, by sequence number, until
+  // the record is settled.
+  std::mutex reroutes_mu_;
+  std::map<std::uint64_t, std::shared_ptr<pipeline::Reroute>> reroutes_
+      ABSL_GUARDED_BY(reroutes_mu_);
   // Set by shutdown(): consume() refuses from then on (also with the queue disabled, which
   // would otherwise send on the caller's goroutine after shutdown).
   std::atomic<bool> shut_down_{false};

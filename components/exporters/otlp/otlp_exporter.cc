@@ -27,6 +27,7 @@ SendOutcome outcome_of(transport::ExportResult r, bool http) {
   const bool retry_after = r.retry_after.has_value() || http;
   out.retryable = !r.status.ok() && is_retryable_export(r.status, retry_after);
   out.retry_after = r.retry_after;
+  out.not_received = r.not_received;
   out.status = std::move(r.status);
   return out;
 }
