@@ -180,12 +180,15 @@ absl::Status send_http(const std::string& endpoint, otlp::Signal s, std::string 
   return csp::block_on(client.export_request(s, std::move(body), ctx)).status;
 }
 
-std::string file_pipelines_config(const std::string& out, const std::string& exporter = "file") {
+// grpc_port 0: any free port (ChildCollector::endpoint tells which).
+std::string file_pipelines_config(const std::string& out, const std::string& exporter = "file",
+                                  int grpc_port = 0) {
   return R"(
 receivers:
   otlp:
     protocols:
-      grpc: {endpoint: "127.0.0.1:0"}
+      grpc: {endpoint: "127.0.0.1:)" +
+         std::to_string(grpc_port) + R"("}
       http: {endpoint: "127.0.0.1:0"}
 processors:
   batch: {timeout: 50ms, send_batch_size: 500}
@@ -928,6 +931,131 @@ TEST(CollectorE2E, AFullDurableQueueRefusesRetryablyAndKeepsWhatItAccepted) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+// ---- Failover between two real backends ---------------------------------------------------
+
+int port_of(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
+// The collector under test: traces go through a failover connector to a primary and a backup
+// otlp exporter; the primary's sending queue is on disk when `durable`.
+std::string failover_config(const std::string& dir, int primary_port, int backup_port,
+                            bool durable) {
+  auto exporter = [](int port, const std::string& queue) {
+    return R"({endpoint: "127.0.0.1:)" + std::to_string(port) +
+           R"(", tls: {insecure: true}, timeout: 2s,
+      sending_queue: {num_consumers: 2)" +
+           queue + R"(}, retry_on_failure: {initial_interval: 50ms, max_interval: 200ms}})";
+  };
+  return R"(
+extensions:
+  file_storage: {directory: ")" +
+         dir + R"(", create_directory: true}
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+processors:
+  batch: {timeout: 20ms}
+exporters:
+  otlp/primary: )" +
+         exporter(primary_port, durable ? ", storage: file_storage" : "") + R"(
+  otlp/backup: )" +
+         exporter(backup_port, "") + R"(
+connectors:
+  failover: {priority_levels: [[traces/primary], [traces/backup]], retry_interval: 300ms}
+service:
+  extensions: [file_storage]
+  telemetry: {logs: {level: info}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [batch], exporters: [failover]}
+    traces/primary: {receivers: [failover], exporters: [otlp/primary]}
+    traces/backup: {receivers: [failover], exporters: [otlp/backup]}
+)";
+}
+
+class Failover : public ::testing::TestWithParam<bool> {};
+
+// The primary backend goes away: everything acknowledged meanwhile reaches the backup,
+// including what was already queued for the primary; the primary comes back on its port and
+// traffic returns to it. Every span arrives exactly once, at one backend or the other.
+TEST_P(Failover, ThePrimaryDownTheBackupGetsEverythingThePrimaryBackTrafficReturns) {
+  const bool durable = GetParam();
+  const std::string dir = testing::make_temp_dir();
+  auto primary = ChildCollector::start(file_pipelines_config(dir + "/primary1.json"));
+  ASSERT_TRUE(primary.ok()) << primary.status();
+  auto backup = ChildCollector::start(file_pipelines_config(dir + "/backup.json"));
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  const int primary_port = port_of((*primary)->endpoint("otlp", "grpc"));
+  auto c = ChildCollector::start(failover_config(
+      dir + "/queue", primary_port, port_of((*backup)->endpoint("otlp", "grpc")), durable));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string endpoint = (*c)->endpoint("otlp", "grpc");
+  Expected sent;
+  int seed = 0;
+  auto send = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string body = random_bytes(otlp::Signal::kTraces, 9000 + seed++);
+      ASSERT_TRUE(send_grpc(endpoint, otlp::Signal::kTraces, body).ok());
+      add_sent(otlp::Signal::kTraces, body, sent);
+    }
+  };
+  // Waits (up to 60s) until `path` holds at least n spans.
+  auto wait_for = [](const std::string& path, std::size_t n) {
+    Expected got = read_file_exporter(path);
+    for (int i = 0; i < 600 && got.traces.size() < n; ++i) {
+      std::this_thread::sleep_for(100ms);
+      got = read_file_exporter(path);
+    }
+    return got;
+  };
+
+  // 1. The primary takes everything.
+  send(5);
+  const std::size_t first = sent.traces.size();
+  EXPECT_EQ(wait_for(dir + "/primary1.json", first).traces.size(), first);
+
+  // 2. The primary is gone: what was acknowledged since goes to the backup, also the batches
+  // that were in the primary's queue when its connection was refused.
+  EXPECT_EQ((*primary)->stop(), 0);
+  send(20);
+  const std::size_t while_down = sent.traces.size() - first;
+  EXPECT_EQ(wait_for(dir + "/backup.json", while_down).traces.size(), while_down) << (*c)->log();
+
+  // 3. The primary is back on its port: a probe finds it and traffic returns.
+  auto primary2 =
+      ChildCollector::start(file_pipelines_config(dir + "/primary2.json", "file", primary_port));
+  ASSERT_TRUE(primary2.ok()) << primary2.status();
+  for (int i = 0; i < 300 && read_file_exporter(dir + "/primary2.json").traces.empty(); ++i) {
+    send(1);
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_FALSE(read_file_exporter(dir + "/primary2.json").traces.empty()) << (*c)->log();
+  const std::size_t before_last = read_file_exporter(dir + "/primary2.json").traces.size();
+  send(5);
+  const std::size_t last = sent.traces.size();
+
+  EXPECT_EQ((*c)->stop(), 0);
+  EXPECT_EQ((*primary2)->stop(), 0);
+  EXPECT_EQ((*backup)->stop(), 0);
+  Expected got = read_file_exporter(dir + "/primary1.json");
+  const Expected at_backup = read_file_exporter(dir + "/backup.json");
+  const Expected at_primary2 = read_file_exporter(dir + "/primary2.json");
+  EXPECT_GE(at_primary2.traces.size(), before_last + 1) << "the last spans went to the primary";
+  got.traces.insert(at_backup.traces.begin(), at_backup.traces.end());
+  got.traces.insert(at_primary2.traces.begin(), at_primary2.traces.end());
+  EXPECT_EQ(got.traces.size(), last) << "each acknowledged span exactly once overall";
+  EXPECT_TRUE(got.traces == sent.traces);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+INSTANTIATE_TEST_SUITE_P(CollectorE2E, Failover, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "DurablePrimaryQueue"
+                                                         : "MemoryPrimaryQueue");
+                         });
 
 }  // namespace
 }  // namespace otlpd
