@@ -38,6 +38,11 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+// "none" rather than the protocol's "identity": what --compression takes.
+std::string compression_label(otlp::Compression c) {
+  return c == otlp::Compression::kNone ? "none" : std::string(otlp::compression_name(c));
+}
+
 std::string mode(const LoadOptions& o) {
   if (o.rate > 0) return absl::StrFormat("open loop at %g requests/s", o.rate);
   return absl::StrFormat("closed loop, %d in flight", o.concurrency);
@@ -66,8 +71,8 @@ std::string format_summary(const RunDescription& run, const Report& r) {
   std::string out =
       absl::StrFormat("otlp-loadgen: %s over %s (compression %s) to %s, %s, %.1f s\n",
                       otlp::signal_name(run.generator.signal), protocol_name(run.load.protocol),
-                      otlp::compression_name(run.load.compression), run.load.endpoint,
-                      mode(run.load), seconds(r.elapsed));
+                      compression_label(run.load.compression), run.load.endpoint, mode(run.load),
+                      seconds(r.elapsed));
   absl::StrAppend(
       &out, absl::StrFormat("  per request: %d items, %d resources, %d attributes of %d bytes; "
                             "%.0f bytes\n",
@@ -102,8 +107,7 @@ std::string format_json(const RunDescription& run, const Report& r) {
                   "\"signal\":", json_string(std::string(otlp::signal_name(run.generator.signal))));
   absl::StrAppend(&out,
                   ",\"protocol\":", json_string(std::string(protocol_name(run.load.protocol))));
-  absl::StrAppend(&out, ",\"compression\":",
-                  json_string(std::string(otlp::compression_name(run.load.compression))));
+  absl::StrAppend(&out, ",\"compression\":", json_string(compression_label(run.load.compression)));
   absl::StrAppend(&out, ",\"endpoint\":", json_string(run.load.endpoint));
   absl::StrAppend(&out, ",\"mode\":", json_string(run.load.rate > 0 ? "open" : "closed"));
   absl::StrAppend(&out, ",\"rate\":", absl::StrFormat("%g", run.load.rate));
