@@ -1,12 +1,17 @@
-// CRC-32C by slicing-by-8: table[k][b] is the CRC contribution of byte b followed by k zero
-// bytes, so eight input bytes are folded with eight table look-ups and no data dependency
-// between them. Tables are built once at compile time.
+// CRC-32C two ways. Portable: slicing-by-8, where table[k][b] is the CRC contribution of byte b
+// followed by k zero bytes, so eight input bytes are folded with eight table look-ups and no data
+// dependency between them (tables built at compile time). Hardware: SSE 4.2's crc32 instruction
+// computes the same reflected CRC-32C, 8 bytes at a time.
 
 #include "storage/internal/crc32c.h"
 
 #include <array>
 #include <cstddef>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace storage::internal {
 namespace {
@@ -37,7 +42,7 @@ inline std::uint32_t load_le32(const unsigned char* p) {
 
 }  // namespace
 
-std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
+std::uint32_t crc32c_extend_portable(std::uint32_t crc, std::string_view data) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
   std::uint32_t state = ~crc;
@@ -52,6 +57,45 @@ std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
   }
   while (n-- > 0) state = (state >> 8) ^ kTables[0][(state ^ *p++) & 0xff];
   return ~state;
+}
+
+#if defined(__x86_64__)
+
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_extend_hardware(std::uint32_t crc,
+                                                                       std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  std::uint64_t state = ~crc;
+  while (n >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);  // x86 is little-endian, as the CRC's byte order wants
+    state = _mm_crc32_u64(state, word);
+    p += 8;
+    n -= 8;
+  }
+  auto state32 = static_cast<std::uint32_t>(state);
+  while (n-- > 0) state32 = _mm_crc32_u8(state32, *p++);
+  return ~state32;
+}
+
+bool crc32c_hardware_available() {
+  static const bool available = __builtin_cpu_supports("sse4.2");
+  return available;
+}
+
+#else
+
+std::uint32_t crc32c_extend_hardware(std::uint32_t crc, std::string_view data) {
+  return crc32c_extend_portable(crc, data);
+}
+
+bool crc32c_hardware_available() { return false; }
+
+#endif
+
+std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
+  return crc32c_hardware_available() ? crc32c_extend_hardware(crc, data)
+                                     : crc32c_extend_portable(crc, data);
 }
 
 }  // namespace storage::internal
