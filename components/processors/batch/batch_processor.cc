@@ -15,8 +15,9 @@ namespace components {
 namespace {
 
 constexpr std::size_t kInputCapacity = 64;
-// With a durable queue behind, a gathered batch goes out once this many callers wait for it.
-constexpr std::size_t kMaxWaitingCallers = 32;
+// With a durable queue behind: gathered batches being persisted at once. Two let the next one be
+// written while the previous one's fdatasync runs (the log commits them as one group).
+constexpr std::size_t kMaxHandOnsInFlight = 2;
 
 template <class Request>
 absl::StatusOr<std::vector<std::string>> split_decoded(std::string_view bytes,
@@ -114,6 +115,11 @@ csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batc
 }
 
 csp::Task<void> BatchProcessor::run() {
+  if (durable_next_) {
+    co_await run_durable();
+    running_.done();
+    co_return;
+  }
   csp::Chan<csp::TimePoint> timer;  // nil while nothing is pending: never fires
   for (;;) {
     std::optional<Input> in;
@@ -125,12 +131,8 @@ csp::Task<void> BatchProcessor::run() {
     }
     if (!in) break;  // closed: shutting down
     if (pending_.empty()) timer = csp::after(config_.timeout);
-    pending_items_ += in->batch.items;
-    pending_.push_back(std::move(in->batch));
-    if (!in->answer.is_nil()) waiting_.push_back(std::move(in->answer));
-    // Callers waiting for persistence are bounded too: they hold a pipeline slot each.
-    if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size ||
-        waiting_.size() >= kMaxWaitingCallers) {
+    add_pending(std::move(*in));
+    if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
       timer = csp::Chan<csp::TimePoint>();
       co_await flush();
     }
@@ -139,24 +141,75 @@ csp::Task<void> BatchProcessor::run() {
   running_.done();
 }
 
+csp::Task<void> BatchProcessor::run_durable() {
+  // Group commit one level up: what arrived while the previous hand-ons were persisting goes
+  // out together as soon as one of them finishes, so the disk is kept busy without a timer.
+  csp::Chan<csp::Unit> finished(kMaxHandOnsInFlight);
+  std::size_t in_flight = 0;  // hand-ons running; each ends by sending on `finished`
+  bool open = true;
+  while (open || in_flight > 0) {
+    std::optional<Input> in;
+    csp::Chan<Input> input = open ? input_ : csp::Chan<Input>();  // nil once closed
+    const std::size_t k = co_await csp::select(csp::recv(input, &in), csp::recv(finished));
+    if (k == 1) {
+      --in_flight;
+    } else if (!in) {
+      open = false;
+    } else {
+      add_pending(std::move(*in));
+      // Take everything already waiting, up to a full batch.
+      while (static_cast<std::uint64_t>(pending_items_) < config_.send_batch_size) {
+        std::optional<Input> more = input_.try_recv();
+        if (!more) break;
+        add_pending(std::move(*more));
+      }
+    }
+    if (!pending_.empty() && in_flight < kMaxHandOnsInFlight) {
+      ++in_flight;
+      csp::go(hand_on_and_answer(std::move(pending_), std::exchange(pending_items_, 0),
+                                 std::move(waiting_), finished));
+      pending_.clear();
+      waiting_.clear();
+    }
+  }
+}
+
+csp::Task<void> BatchProcessor::hand_on_and_answer(std::vector<pipeline::Batch> parts,
+                                                   std::int64_t items,
+                                                   std::vector<csp::Chan<absl::Status>> waiting,
+                                                   csp::Chan<csp::Unit> finished) {
+  absl::Status outcome = co_await hand_on(std::move(parts), items);
+  for (auto& answer : waiting) answer.try_send(outcome);
+  // Last: run_durable() returns (and the processor may go) once every hand-on has said so.
+  finished.try_send(csp::Unit{});  // room for every hand-on in flight
+}
+
+void BatchProcessor::add_pending(Input in) {
+  pending_items_ += in.batch.items;
+  pending_.push_back(std::move(in.batch));
+  if (!in.answer.is_nil()) waiting_.push_back(std::move(in.answer));
+}
+
 csp::Task<void> BatchProcessor::flush() {
   if (pending_.empty()) co_return;
   std::vector<csp::Chan<absl::Status>> waiting = std::move(waiting_);
   waiting_.clear();
-  absl::Status outcome = co_await hand_on();
+  std::vector<pipeline::Batch> parts = std::move(pending_);
+  pending_.clear();
+  const std::int64_t items = std::exchange(pending_items_, 0);
+  absl::Status outcome = co_await hand_on(std::move(parts), items);
   for (auto& answer : waiting) answer.try_send(outcome);
 }
 
-csp::Task<absl::Status> BatchProcessor::hand_on() {
+csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> parts,
+                                                std::int64_t items) {
   std::vector<std::string_view> views;
-  views.reserve(pending_.size());
-  for (const pipeline::Batch& b : pending_) views.push_back(b.bytes);
+  views.reserve(parts.size());
+  for (const pipeline::Batch& b : parts) views.push_back(b.bytes);
   absl::StatusOr<std::string> merged = otlp::wire_concat(signal_, views);
-  const std::int64_t items = pending_items_;
   // The parts' tickets go with the parts; the merged bytes get one of their own (held, with its
   // pieces, until the next consumer has taken them).
-  pending_.clear();
-  pending_items_ = 0;
+  parts.clear();
   if (!merged.ok()) {
     dropped_items_ += items;
     host_.log(pipeline::LogLevel::kError, id_,
@@ -170,15 +223,15 @@ csp::Task<absl::Status> BatchProcessor::hand_on() {
     pipeline::Batch batch{signal_, *std::move(merged), items, std::move(held)};
     co_return co_await deliver(std::move(batch));
   }
-  auto parts = split_request(signal_, *merged, config_.send_batch_max_size);
-  if (!parts.ok()) {
+  auto pieces = split_request(signal_, *merged, config_.send_batch_max_size);
+  if (!pieces.ok()) {
     dropped_items_ += items;
     host_.log(pipeline::LogLevel::kError, id_,
-              absl::StrCat("dropping ", items, " items: ", parts.status().message()));
-    co_return parts.status();
+              absl::StrCat("dropping ", items, " items: ", pieces.status().message()));
+    co_return pieces.status();
   }
   absl::Status first_error;
-  for (std::string& part : *parts) {
+  for (std::string& part : *pieces) {
     auto n = otlp::wire_count_items(signal_, part);
     pipeline::MemoryTicket part_held =
         host_.admission().hold(static_cast<std::int64_t>(part.size()));

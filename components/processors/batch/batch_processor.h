@@ -19,7 +19,11 @@
 //  - Memory: accepted batches are held (Batch::memory) until the gathered batch is handed on.
 //  - With a durable queue behind (next->durable()), consume() answers only once the gathered
 //    batch holding the caller's data was handed on, with that outcome: a client's OK then means
-//    persisted. A gathered batch also goes out once 32 callers wait for it.
+//    persisted. There the timeout does not apply: batches are gathered the way a log commits
+//    groups. Up to two gathered batches are handed on at once; whatever arrives meanwhile (up to
+//    send_batch_size items) goes out together as soon as one of them is persisted, so a lone
+//    client waits for one fdatasync, not for the timeout, and a busy pipeline gets large
+//    batches.
 //  - shutdown() stops accepting, flushes everything gathered, and returns when it is handed
 //    on or the deadline passed (what is left then is counted as dropped and logged).
 
@@ -58,8 +62,15 @@ class BatchProcessor final : public pipeline::Processor {
     csp::Chan<absl::Status> answer;
   };
   csp::Task<void> run();
+  csp::Task<void> run_durable();
+  void add_pending(Input in);
   csp::Task<void> flush();
-  csp::Task<absl::Status> hand_on();
+  // Concatenates parts (splitting by send_batch_max_size) and delivers the result.
+  csp::Task<absl::Status> hand_on(std::vector<pipeline::Batch> parts, std::int64_t items);
+  // A goroutine of run_durable(): hands parts on, answers the callers, then signals `finished`.
+  csp::Task<void> hand_on_and_answer(std::vector<pipeline::Batch> parts, std::int64_t items,
+                                     std::vector<csp::Chan<absl::Status>> waiting,
+                                     csp::Chan<csp::Unit> finished);
   csp::Task<absl::Status> deliver(pipeline::Batch batch);
 
   std::string id_;

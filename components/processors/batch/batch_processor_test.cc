@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "components/testing/recording_consumer.h"
 #include "csp/csp.h"
@@ -151,14 +153,70 @@ TEST(BatchProcessor, RefusesAfterShutdown) {
 class DurableSink final : public pipeline::Consumer {
  public:
   csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
+    ++entered;
     co_await gate.recv();
     items += batch.items;
+    std::lock_guard lock(mu);
+    hand_ons.push_back(batch.items);
     co_return absl::OkStatus();
   }
   bool durable() const override { return true; }
   csp::Chan<csp::Unit> gate{0};
   std::atomic<std::int64_t> items{0};
+  std::atomic<int> entered{0};
+  std::mutex mu;
+  std::vector<std::int64_t> hand_ons;  // items of each hand-on, in the order they finished
 };
+
+template <typename Cond>
+bool eventually(Cond cond) {
+  for (int i = 0; i < 30'000 && !cond(); ++i) std::this_thread::sleep_for(1ms);
+  return cond();
+}
+
+// A lone caller is answered once its batch is persisted, without waiting for the timeout; and
+// what arrives while two gathered batches are being persisted goes out as one.
+TEST(BatchProcessor, WithADurableQueueBehindBatchesAreGroupCommittedNotTimed) {
+  pipeline::Host host(pipeline::LogLevel::kError);
+  auto open_sink = std::make_shared<DurableSink>();
+  open_sink->gate.close();
+  auto lone = std::make_unique<BatchProcessor>("batch", BatchConfig{8192, std::chrono::hours(1), 0},
+                                               otlp::Signal::kTraces, open_sink, host);
+  ASSERT_TRUE(csp::block_on(lone->start()).ok());
+  absl::Status s = csp::block_on(lone->consume(deadline(30s), traces_batch(2)));
+  EXPECT_TRUE(s.ok()) << "answered after the hand-on, not after the one-hour timeout: " << s;
+  csp::block_on(lone->shutdown(deadline(5s)));
+
+  auto sink = std::make_shared<DurableSink>();
+  auto p = std::make_unique<BatchProcessor>("batch", BatchConfig{8192, std::chrono::hours(1), 0},
+                                            otlp::Signal::kTraces, sink, host);
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  auto call = [&](int spans, int tag) {
+    callers.emplace_back([&, spans, tag] {
+      if (csp::block_on(p->consume(deadline(30s), traces_batch(spans, tag))).ok()) ++ok;
+    });
+  };
+  call(1, 1);
+  ASSERT_TRUE(eventually([&] { return sink->entered.load() == 1; }));
+  call(1, 2);
+  ASSERT_TRUE(eventually([&] { return sink->entered.load() == 2; }));
+  // Two hand-ons in flight: these five are gathered meanwhile.
+  const std::int64_t before = host.admission().held();
+  for (int i = 0; i < 5; ++i) call(1, 10 + i);
+  ASSERT_TRUE(eventually([&] {
+    return host.admission().held() >=
+           before + 5 * static_cast<std::int64_t>(traces_batch(1, 10).bytes.size());
+  }));
+  for (int i = 0; i < 3; ++i) sink->gate.send_blocking(csp::Unit{});
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(ok.load(), 7);
+  EXPECT_EQ(sink->items.load(), 7);
+  std::lock_guard lock(sink->mu);
+  EXPECT_EQ(sink->hand_ons, (std::vector<std::int64_t>{1, 1, 5}));
+  csp::block_on(p->shutdown(deadline(5s)));
+}
 
 TEST(BatchProcessor, WithADurableQueueBehindCallersAreAnsweredOnlyOncePersisted) {
   pipeline::Host host(pipeline::LogLevel::kError);
