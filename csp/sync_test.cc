@@ -1,4 +1,4 @@
-// WaitGroup, TaskGroup, Semaphore and WorkerPool.
+// WaitGroup, TaskGroup, Semaphore, WeightedSemaphore and WorkerPool.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,6 +9,7 @@
 #include "csp/task_group.h"
 #include "csp/timer.h"
 #include "csp/wait_group.h"
+#include "csp/weighted_semaphore.h"
 #include "csp/worker_pool.h"
 
 namespace csp {
@@ -127,6 +128,90 @@ TEST(Semaphore, AcquireWithContextGivesUp) {
   EXPECT_EQ(block_on(sem.acquire(ctx)).code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(sem.release());
   EXPECT_TRUE(block_on(sem.acquire(Context::background())).ok());
+}
+
+// Starts acquire(n) as a goroutine; the returned channel yields its status.
+Chan<absl::Status> acquire_async(WeightedSemaphore& sem, std::int64_t n,
+                                 Context ctx = Context::background()) {
+  Chan<absl::Status> result(1);
+  go([&sem, n, ctx, result]() -> Task<void> {
+    absl::Status s = co_await sem.acquire(ctx, n);
+    result.try_send(s);
+  });
+  return result;
+}
+
+TEST(WeightedSemaphore, WaitersAreServedInOrderAndALargeOneIsNotOvertaken) {
+  testing::LeakCheck leaks;
+  WeightedSemaphore sem(10);
+  ASSERT_TRUE(sem.try_acquire(8));
+  Chan<absl::Status> big = acquire_async(sem, 5);
+  while (sem.waiting() < 1) std::this_thread::yield();
+  // 2 units are free, but the waiting 5 came first: a 1 must not overtake it.
+  EXPECT_FALSE(sem.try_acquire(1));
+  Chan<absl::Status> small = acquire_async(sem, 1);
+  sem.release(8);
+  EXPECT_TRUE(big.recv_blocking().value().ok());
+  EXPECT_TRUE(small.recv_blocking().value().ok());
+  EXPECT_EQ(sem.held(), 6);
+  sem.release(5);
+  sem.release(1);
+  EXPECT_EQ(sem.held(), 0);
+  EXPECT_EQ(leaks.goroutines_now(), leaks.goroutines_before());
+}
+
+TEST(WeightedSemaphore, MoreThanTheCapacityRunsAlone) {
+  WeightedSemaphore sem(10);
+  EXPECT_TRUE(block_on(sem.acquire(Context::background(), 25)).ok()) << "alone: granted";
+  EXPECT_FALSE(sem.try_acquire(1));
+  Chan<absl::Status> next = acquire_async(sem, 1);
+  while (sem.waiting() < 1) std::this_thread::yield();
+  sem.release(25);
+  EXPECT_TRUE(next.recv_blocking().value().ok());
+  sem.release(1);
+}
+
+TEST(WeightedSemaphore, AWaiterWhoseContextEndsTakesNothingAndLetsOthersIn) {
+  WeightedSemaphore sem(10);
+  ASSERT_TRUE(sem.try_acquire(6));
+  auto [ctx, cancel] = with_cancel(Context::background());
+  Chan<absl::Status> head = acquire_async(sem, 8, ctx);  // cannot fit while 6 are held
+  while (sem.waiting() < 1) std::this_thread::yield();
+  Chan<absl::Status> behind = acquire_async(sem, 3);  // fits, but queued behind the head
+  while (sem.waiting() < 2) std::this_thread::yield();
+  cancel();
+  EXPECT_EQ(head.recv_blocking().value().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(behind.recv_blocking().value().ok()) << "the head left: the 3 fits";
+  EXPECT_EQ(sem.held(), 9);
+  sem.release(9);
+  EXPECT_EQ(sem.held(), 0);
+}
+
+TEST(WeightedSemaphore, ManyGoroutinesNeverHoldMoreThanTheCapacity) {
+  testing::LeakCheck leaks;
+  WeightedSemaphore sem(20);
+  std::atomic<std::int64_t> inside{0}, max_inside{0};
+  WaitGroup wg;
+  constexpr int kN = 200;
+  wg.add(kN);
+  for (int i = 0; i < kN; ++i) {
+    go([&, n = 1 + i % 7]() -> Task<void> {
+      absl::Status s = co_await sem.acquire(Context::background(), n);
+      EXPECT_TRUE(s.ok());
+      const std::int64_t now = inside.fetch_add(n) + n;
+      std::int64_t prev = max_inside.load();
+      while (now > prev && !max_inside.compare_exchange_weak(prev, now)) {
+      }
+      co_await sleep(50us);
+      inside.fetch_sub(n);
+      sem.release(n);
+      wg.done();
+    });
+  }
+  wg.wait_blocking();
+  EXPECT_LE(max_inside.load(), 20);
+  EXPECT_EQ(sem.held(), 0);
+  EXPECT_EQ(leaks.goroutines_now(), leaks.goroutines_before());
 }
 
 TEST(WorkerPool, RunsEveryJobAndAppliesBackpressure) {

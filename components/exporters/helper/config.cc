@@ -26,9 +26,9 @@ absl::StatusOr<QueueConfig> parse_queue_config(const pipeline::ConfigNode& expor
     }
     q.sizer = QueueSizer::kBytes;
   } else if (sizer == "items") {
-    return node.error_at("sizer", "items is not supported yet: use requests or bytes");
+    q.sizer = QueueSizer::kItems;
   } else {
-    return node.error_at("sizer", "must be requests or bytes, got \"" + sizer + "\"");
+    return node.error_at("sizer", "must be requests, items or bytes, got \"" + sizer + "\"");
   }
   if (!q.storage.empty() && !q.enabled) {
     return node.error_at("storage", "needs the queue enabled");

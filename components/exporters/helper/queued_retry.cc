@@ -20,7 +20,14 @@ QueuedRetryExporter::QueuedRetryExporter(std::string id, QueueConfig queue, Retr
       timeout_(timeout),
       send_(std::move(send)),
       host_(host),
-      queue_(queue.enabled ? std::max<std::size_t>(queue.queue_size, 1) : 1) {
+      queue_(!queue.enabled ? 1
+             : queue.sizer == QueueSizer::kItems
+                 ? std::clamp<std::size_t>(queue.queue_size, 1, QueueConfig::kMaxQueuedBatches)
+                 : std::max<std::size_t>(queue.queue_size, 1)) {
+  if (queue.enabled && queue.storage.empty() && queue.sizer == QueueSizer::kItems) {
+    queued_items_ =
+        std::make_unique<csp::WeightedSemaphore>(static_cast<std::int64_t>(queue.queue_size));
+  }
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
   std::tie(take_ctx_, stop_taking_) = csp::with_cancel(csp::Context::background());
   // With a durable queue, time-based loss is something the user asks for, not a default.
@@ -94,6 +101,7 @@ absl::Status QueuedRetryExporter::open_log() {
   }
   log_ = *std::move(log);
   const storage::DurableLogStats stats = log_->stats();
+  first_seq_this_run_ = stats.next_seq;
   recovered_batches_ = static_cast<std::int64_t>(stats.recovered);
   if (stats.recovered > 0) {
     host_.log(pipeline::LogLevel::kInfo, id_,
@@ -148,8 +156,20 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
       co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
                                                     queue_config_.queue_size, " batches on disk)"));
     }
+    // Items are reserved before anything is written, so concurrent callers cannot overshoot.
+    const bool count_items = queue_config_.sizer == QueueSizer::kItems;
+    if (count_items) {
+      const std::int64_t before = durable_items_.fetch_add(items);
+      if (before > 0 && before + items > static_cast<std::int64_t>(queue_config_.queue_size)) {
+        durable_items_ -= items;
+        co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
+                                                      before, " of ", queue_config_.queue_size,
+                                                      " items on disk)"));
+      }
+    }
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(encode_record(batch));
+    if (!seq.ok() && count_items) durable_items_ -= items;
     if (seq.ok()) {
       if (batch.reroute != nullptr) {
         std::lock_guard lock(reroutes_mu_);
@@ -166,6 +186,11 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
                      seq.status().message()));
   }
   if (!queue_config_.block_on_overflow) {
+    if (queued_items_ != nullptr && !queued_items_->try_acquire(items)) {
+      co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
+                                                    queued_items_->held(), " of ",
+                                                    queue_config_.queue_size, " items)"));
+    }
     if (batch.memory.bytes() == 0) {
       batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
     }
@@ -173,7 +198,17 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
       accepted_items_ += items;
       co_return absl::OkStatus();
     }
+    if (queued_items_ != nullptr) queued_items_->release(items);
     co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full"));
+  }
+  // Sizer kItems: wait for room for the items first (in arrival order), then for a slot.
+  if (queued_items_ != nullptr) {
+    absl::Status room = co_await queued_items_->acquire(ctx, items);
+    if (!room.ok()) {
+      co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
+                                                    queue_config_.queue_size,
+                                                    " items): ", room.message()));
+    }
   }
   // Held until a sender has sent or dropped it. While the queue is full the caller waits for
   // room, until its own deadline (backpressure, not an unbounded buffer).
@@ -185,6 +220,7 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
     accepted_items_ += items;
     co_return s;
   }
+  if (queued_items_ != nullptr) queued_items_->release(items);
   if (s.code() == absl::StatusCode::kFailedPrecondition) {
     co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
   }
@@ -195,6 +231,7 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
 csp::Task<void> QueuedRetryExporter::sender() {
   while (auto batch = co_await queue_.recv()) {
     (void)co_await send_with_retry(stop_ctx_, *batch);
+    if (queued_items_ != nullptr) queued_items_->release(batch->items);
     // Leaving the loop body destroys the batch, and with it its memory ticket.
   }
   senders_.done();
@@ -229,6 +266,9 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
       break;
     }
     (void)log_->ack(seq);
+    if (queue_config_.sizer == QueueSizer::kItems && seq >= first_seq_this_run_) {
+      durable_items_ -= batch->items;
+    }
     std::lock_guard lock(reroutes_mu_);
     reroutes_.erase(seq);
   }

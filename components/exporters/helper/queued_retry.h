@@ -35,6 +35,11 @@
 //    stays and is retried here, so no batch reaches two levels unless the first definitely
 //    failed. A durable queue remembers reroutes for the records appended in this run only:
 //    after a restart its records are retried where they are.
+//  - Sizer kItems: the queue holds at most queue_size items; a batch waits (or, without
+//    block_on_overflow, is refused) until its items fit, in arrival order. A batch larger than
+//    the whole queue is taken only into an empty queue. A durable queue counts the items of
+//    the batches appended since it opened; what it recovered at start counts against the
+//    disk bound only (its items are known only as they are read).
 //  - Time: waits between attempts and max_elapsed_time follow a RetryClock (retry_clock.h),
 //    the real one unless set_retry_clock() gave another before start(); the per-attempt
 //    timeout is always real time.
@@ -52,18 +57,23 @@
 #include "csp/chan.h"
 #include "csp/context.h"
 #include "csp/wait_group.h"
+#include "csp/weighted_semaphore.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
 #include "storage/durable_log.h"
 
 namespace components {
 
-enum class QueueSizer { kRequests, kBytes };
+// What queue_size counts: batches, items (spans, data points, log records, profile samples),
+// or, with a storage only, bytes on disk.
+enum class QueueSizer { kRequests, kItems, kBytes };
 
 struct QueueConfig {
   bool enabled = true;
   std::size_t num_consumers = 10;
   std::size_t queue_size = 1000;  // in units of `sizer`
+  // With sizer kItems, the memory queue also holds at most this many batches (its channel).
+  static constexpr std::size_t kMaxQueuedBatches = 65536;
   QueueSizer sizer = QueueSizer::kRequests;
   // While the queue is full: true, the caller waits until its deadline; false, it is refused at
   // once. (A durable queue that is full refuses at once either way.)
@@ -173,6 +183,12 @@ class QueuedRetryExporter : public pipeline::Exporter {
   std::atomic<bool> started_{false};
 
   csp::Chan<pipeline::Batch> queue_;
+  // Sizer kItems: the memory queue's items (held from acceptance until sent or dropped).
+  std::unique_ptr<csp::WeightedSemaphore> queued_items_;
+  // Sizer kItems with a durable queue: items of records appended in this run and not settled,
+  // and the first sequence number of this run (older records are not counted).
+  std::atomic<std::int64_t> durable_items_{0};
+  std::uint64_t first_seq_this_run_ = 0;
   std::unique_ptr<storage::DurableLog> log_;  // the durable queue, between start and shutdown
   csp::WaitGroup senders_;
   csp::Context stop_ctx_;  // cancelled when the shutdown deadline passes
