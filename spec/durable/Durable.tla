@@ -17,7 +17,8 @@
 (* over the cursor file and syncing the directory. An attempt meets its    *)
 (* backend up, down, or slow (received, but answered after the timeout);   *)
 (* request and answer are separate steps. A record whose delivery to a     *)
-(* level that is not the last definitely failed moves one level down, and  *)
+(* level that is not the last definitely failed (refused, not a timeout)   *)
+(* moves one level down, and                                               *)
 (* marks that level failed; a prober makes the primary active again. After *)
 (* K failed attempts a record goes to the dead-letter file. A crash can    *)
 (* happen at any step: a prefix of the unsynced records survives, the      *)
@@ -196,10 +197,12 @@ Send(r, o) ==
         /\ UNCHANGED <<durable, nrecv, syncTo, waiting, next, mack, mcur, active, level,
                        fails, crashes, acked, slowhit, crashhit, failed0>>
 
-(* The answer comes, or the timeout. A failure at a level that is not the last *)
-(* is a definite failure there: the level is judged failed (by this outcome,   *)
-(* never by the synchronous hand-off) and the record moves one level down. At  *)
-(* the last level it is retried; after K failures it is dead-lettered.          *)
+(* The answer comes, or the timeout. A refusal ("err") at a level that is not *)
+(* the last is a definite failure there: the level is judged failed (by this   *)
+(* outcome, never by the synchronous hand-off) and the record moves one level  *)
+(* down. A timeout is an unknown outcome (the backend may have the item): the  *)
+(* record is retried at its level, as at the last level; after K failures it   *)
+(* is dead-lettered.                                                           *)
 Answer(r) ==
     LET it == log[r]
         l == level[r]
@@ -216,7 +219,7 @@ Answer(r) ==
                 /\ IF n >= K
                    THEN /\ phase' = [phase EXCEPT ![r] = "dlq"]
                         /\ UNCHANGED <<level, active, failed0>>
-                   ELSE IF l = 0
+                   ELSE IF l = 0 /\ outcome[r] = "err"
                    THEN /\ failed0' = failed0 \cup {it}
                         /\ active' = IF active = 0 THEN 1 ELSE active
                         /\ level' = [level EXCEPT ![r] = 1]

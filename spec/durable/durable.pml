@@ -26,10 +26,16 @@
  *     request and its answer are two steps: in between, the outcome is unknown.
  *   - Failover: levels 0 (primary) and 1 (backup). A record starts at the active level. A
  *     level is judged by delivery outcomes, not by the synchronous result of handing a record
- *     to it: when a record's attempt at a level that is not the last one fails, its delivery
- *     there has definitely failed (answered, no ack, not retried there); that marks the level
- *     failed (active moves down) and the record moves one level down. At the last level a
- *     record is retried. A prober periodically makes the primary active again; the outcome of
+ *     to it: when a record's attempt at a level that is not the last one fails DOWN, its
+ *     delivery there has definitely failed (answered, nothing kept); that marks the level
+ *     failed (active moves down) and the record moves one level down. A SLOW failure is an
+ *     unknown outcome: the record is retried at its level (moving it would put the item at
+ *     two levels). At the last level a record is retried.
+ *     In the code each level has its own sending queue behind the failover connector, and a
+ *     move is the exporter handing the batch to the next level's queue (pipeline::Reroute)
+ *     before letting go of it; the model's one log with a level per record stands for that
+ *     (a crash between the two steps leaves the item at both levels, which xlevel allows
+ *     because the primary had definitely failed it). A prober periodically makes the primary active again; the outcome of
  *     the next record there decides whether it stays.
  *   - A record whose K-th attempt fails is appended to a dead-letter file (fdatasync'd,
  *     counted) and then acknowledged.
@@ -98,6 +104,8 @@
  *   NO_CHECKSUM             recovery keeps a torn record at the end of the log.     (noinvent)
  *   FAILOVER_ON_SEND        a record still awaiting the primary's answer is sent to the backup
  *                           once the backup is active.                         (xlevel, nodup)
+ *   MOVE_ON_TIMEOUT         a record whose attempt at the primary timed out (unknown outcome)
+ *                           moves to the backup too.                                  (xlevel)
  *   SYNC_ERROR_HEALTH       a level is judged by the synchronous result of handing it a
  *                           record, which a queue always accepts: nothing moves to the backup.
  *                                                                        (failover_delivers)
@@ -402,17 +410,21 @@ end:
           :: else -> skip
           fi;
 #endif
-          out[s] = 0;
           nf[s]++;
           if
           :: nf[s] >= K -> ph[s] = DLQ
 #ifndef SYNC_ERROR_HEALTH
+#ifdef MOVE_ON_TIMEOUT
           :: nf[s] < K && lv[s] + 1 < NLEVELS ->
-             /* definitely failed at this level: the level is judged failed, and the
-                record moves one level down */
+             /* BUG: an unknown outcome (SLOW: the backend may have the item) moves too */
+#else
+          :: nf[s] < K && out[s] == O_ERR && lv[s] + 1 < NLEVELS ->
+#endif
+             /* definitely failed at this level (DOWN: answered, nothing kept): the level is
+                judged failed, and the record moves one level down */
 #ifdef TRACK_LEVELS
              if
-             :: lv[s] == 0 -> failed0 = failed0 | BIT(it)
+             :: lv[s] == 0 && out[s] == O_ERR -> failed0 = failed0 | BIT(it)
              :: else -> skip
              fi;
 #endif
@@ -428,8 +440,9 @@ end:
              lv[s]++;
              ph[s] = READY
 #endif
-          :: else -> ph[s] = READY   /* retried at the same level */
+          :: else -> ph[s] = READY   /* retried at the same level (also every SLOW) */
           fi;
+          out[s] = 0;
           it = 0
        fi
      }
