@@ -834,14 +834,28 @@ void DurableLog::do_slot_writes(std::span<const SlotWrite> writes) {
     const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
     if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
   }
-  std::lock_guard lock(mu_);
-  stats_.in_flight_write_errors += errors;
-  for (const SlotWrite& w : writes) {
-    // Freed even if the write failed: the next owner overwrites whatever is there.
-    if (w.release) free_slots_.push_back(w.slot);
+  {
+    std::lock_guard lock(mu_);
+    stats_.in_flight_write_errors += errors;
+    for (const SlotWrite& w : writes) {
+      if (w.release) free_slots_.push_back(w.slot);
+    }
+    slot_writers_ -= static_cast<int>(writes.size());
+    if (slot_writers_ == 0) slot_cv_.notify_all();
   }
-  slot_writers_ -= static_cast<int>(writes.size());
-  if (slot_writers_ == 0) slot_cv_.notify_all();
+  if (errors > 0) drop_in_flight_file(writes.front().file);
+}
+
+void DurableLog::drop_in_flight_file(const std::shared_ptr<File>& file) {
+  // A slot whose write failed may say anything — "handed out" for a record long settled. Rather
+  // than risk counting a crash against an innocent record, forget every count: tracking stops
+  // for this run and the file goes (a missing file is no information).
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_file_ != file) return;  // dropped already
+    in_flight_file_.reset();
+  }
+  (void)fs_.unlink(join_path(dir_, internal::kInFlightFileName));
 }
 
 void DurableLog::freeze_slots() {
@@ -863,8 +877,15 @@ void DurableLog::freeze_slots() {
     const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
     if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
   }
-  std::lock_guard lock(mu_);
-  stats_.in_flight_write_errors += errors;
+  if (errors == 0) return;
+  std::shared_ptr<File> file;
+  {
+    std::lock_guard lock(mu_);
+    stats_.in_flight_write_errors += errors;
+    file = in_flight_file_;
+  }
+  // Slots still saying "handed out" would count this clean stop as a crash.
+  drop_in_flight_file(file);
 }
 
 void DurableLog::settle_locked(std::uint64_t seq) {

@@ -331,8 +331,10 @@ class DurableLog {
   bool plan_slot_release_locked(std::uint64_t seq, std::uint32_t slot, SlotWrite* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Does planned writes (outside mu_), then returns released slots. Best effort: an error is
-  // counted and the record simply goes uncounted.
+  // counted and ends tracking for this run (drop_in_flight_file).
   void do_slot_writes(std::span<const SlotWrite> writes);
+  // After a failed slot write: stop tracking and delete the file (if it is still `file`).
+  void drop_in_flight_file(const std::shared_ptr<File>& file);
   void freeze_slots();
   absl::Status mark(std::uint64_t seq, int state, const char* what);
 
