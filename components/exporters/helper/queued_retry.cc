@@ -215,7 +215,7 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
       continue;
     }
     GaveUp why = GaveUp::kNone;
-    (void)co_await send_with_retry(stop_ctx_, *batch, &why);
+    (void)co_await send_with_retry(stop_ctx_, *batch, &why, &seq);
     // Settled when the backend took it or a counted policy dropped it; an attempt cut off by
     // the shutdown deadline leaves the record in the log for the next start.
     if (why == GaveUp::kShutdown) {
@@ -234,7 +234,8 @@ csp::Duration QueuedRetryExporter::next_backoff(csp::Duration current) const {
 
 csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
                                                              const pipeline::Batch& batch,
-                                                             GaveUp* gave_up) {
+                                                             GaveUp* gave_up,
+                                                             const std::uint64_t* durable_seq) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const csp::TimePoint started = clock_->now();
   csp::Duration backoff = retry_.initial_interval;
@@ -298,7 +299,11 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(csp::Context ctx,
                      std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms"));
     // A durable queue keeps the batch across the restart, so its backoff ends with the
     // shutdown's start (take_ctx_); a memory queue retries until the deadline, its last chance.
+    // Only the attempt itself counts as "in flight" for the log's poison-record rule: a
+    // process death during the wait is not the record's doing.
+    if (durable_seq != nullptr) (void)log_->pause(*durable_seq);
     const bool waited = co_await clock_->sleep(wait, log_ != nullptr ? take_ctx_ : ctx);
+    if (durable_seq != nullptr) (void)log_->resume(*durable_seq);
     if (!waited) co_return give_up(GaveUp::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }
