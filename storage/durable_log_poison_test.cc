@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -292,13 +293,30 @@ TEST_F(PoisonTest, FaultsWhileRewritingTheFileAtOpenNeverStopOpen) {
 }
 
 // The real thing on the real file system: a child process takes the poison record and dies
-// of SIGKILL while it holds it. The third restart dead-letters it and delivers the rest.
+// of SIGKILL while it holds it. The third restart dead-letters it and delivers the rest. The
+// child is this binary run afresh (fork + exec), as a multi-threaded process must not start
+// threads in a plain fork child.
+constexpr const char* kChildDirEnv = "OTLPD_POISON_CHILD_DIR";
+
+// Runs only as the child of the test below: deliver in order; the poison record kills the
+// process mid-export.
+TEST(PoisonPosixChild, TakeTheNextRecordAndDieOfIt) {
+  const char* dir = std::getenv(kChildDirEnv);
+  if (dir == nullptr) GTEST_SKIP() << "the child of PoisonPosix.* (needs " << kChildDirEnv << ")";
+  auto log = DurableLog::open(posix_file_system(), dir, options());
+  if (!log.ok()) ::_exit(2);
+  auto r = (*log)->try_next();
+  if (!r.ok() || !r->has_value()) ::_exit(3);
+  if ((*r)->payload == "poison") ::kill(::getpid(), SIGKILL);
+  ::_exit(4);  // delivered something else first: not the plan
+}
+
 TEST(PoisonPosix, ARecordThatKillsTheProcessIsDeadLetteredAfterThreeDeaths) {
   namespace fsys = std::filesystem;
   std::string pattern = (fsys::temp_directory_path() / "otlpd-poison-XXXXXX").string();
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   const std::string dir = pattern;
-  DurableLogOptions o = options();
+  const DurableLogOptions o = options();
   {
     auto log = DurableLog::open(posix_file_system(), dir, o);
     ASSERT_TRUE(log.ok()) << log.status();
@@ -306,23 +324,19 @@ TEST(PoisonPosix, ARecordThatKillsTheProcessIsDeadLetteredAfterThreeDeaths) {
       ASSERT_TRUE((*log)->append_blocking(p).ok());
     }
   }
+  const std::string self = fsys::read_symlink("/proc/self/exe").string();
   for (int death = 0; death < 3; ++death) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      // The child: deliver in order; the poison record kills the process mid-export.
-      auto log = DurableLog::open(posix_file_system(), dir, o);
-      if (!log.ok()) ::_exit(2);
-      for (;;) {
-        auto r = (*log)->try_next();
-        if (!r.ok() || !r->has_value()) ::_exit(3);
-        if ((*r)->payload == "poison") ::kill(::getpid(), SIGKILL);
-        ::_exit(4);  // delivered something else first: not this test's plan
-      }
+      ::setenv(kChildDirEnv, dir.c_str(), 1);
+      ::execl(self.c_str(), self.c_str(), "--gtest_filter=PoisonPosixChild.*", nullptr);
+      ::_exit(5);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "death " << death;
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "death " << death << ": status " << status;
   }
   auto log = DurableLog::open(posix_file_system(), dir, o);
   ASSERT_TRUE(log.ok()) << log.status();
