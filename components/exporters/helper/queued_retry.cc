@@ -102,6 +102,14 @@ absl::Status QueuedRetryExporter::open_log() {
                            stats.recovery.corrupt_records_skipped, " corrupt records skipped, ",
                            stats.recovery.torn_bytes_truncated, " torn bytes truncated)"));
   }
+  if (stats.recovery.crash_limit_reached > 0) {
+    // The operator's cue that otlpd was crash-looping on these batches; they are kept in
+    // dead_letter.log beside the queue, not sent.
+    host_.log(pipeline::LogLevel::kWarn, id_,
+              absl::StrCat("durable queue: ", stats.recovery.crash_limit_reached,
+                           " batches were being exported at ", options.max_crashes_in_flight,
+                           " crashes of otlpd; they go to dead_letter.log instead of being sent"));
+  }
   return absl::OkStatus();
 }
 
