@@ -21,6 +21,17 @@
 //               set the status, close `done` (wakes every appender of the batch)
 // While one batch syncs, the next fills: its appenders share the following fdatasync.
 //
+// Crash counting (the `inflight` file, internal/inflight.h): a record gets a slot when it is
+// first handed out and keeps it until settled. Each transition is one pwrite of its slot,
+// planned under mu_ (slot_writers_ counts the planned ones) and done outside it, by whoever
+// holds the record at that moment — so two writes to one slot never race:
+//   handed out (try_next)      -> kHandedOut        written before try_next returns it
+//   pause / resume             -> kResting / kHandedOut
+//   nack                       -> kResting          written before it is queued again
+//   settled (ack, dead letter) -> zeros, then the slot is free for another record
+// close() freezes the file (no more writes), waits for planned writes, and writes kResting
+// (or zeros) into every slot still owned, so only a process that died leaves kHandedOut.
+//
 // Failure handling: any write or sync error seals the active segment (nothing more is written
 // into a file whose tail is now unknown — after a failed fdatasync the kernel may have dropped
 // the pages) and voids the batch's sequence numbers. The next batch starts a new segment.
@@ -33,6 +44,7 @@
 #include "absl/strings/str_cat.h"
 #include "csp/select.h"
 #include "storage/internal/frame.h"
+#include "storage/internal/inflight.h"
 #include "storage/internal/log_files.h"
 #include "storage/internal/manifest.h"
 
@@ -40,6 +52,13 @@ namespace storage {
 
 using internal::frame_bytes;
 using internal::kFrameHeaderBytes;
+using internal::SlotState;
+
+namespace {
+constexpr int kSlotFree = static_cast<int>(SlotState::kFree);
+constexpr int kSlotHandedOut = static_cast<int>(SlotState::kHandedOut);
+constexpr int kSlotResting = static_cast<int>(SlotState::kResting);
+}  // namespace
 
 DurableLog::DurableLog(PrivateTag, FileSystem& fs, std::string dir, DurableLogOptions options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {}
@@ -389,6 +408,7 @@ absl::Status DurableLog::write_dead_letter(const std::string& payload) {
 }
 
 void DurableLog::process_dead_letters(std::vector<std::uint64_t> seqs) {
+  std::vector<SlotWrite> releases;
   for (const std::uint64_t seq : seqs) {
     std::shared_ptr<File> file;
     InFlight where;
@@ -414,8 +434,10 @@ void DurableLog::process_dead_letters(std::vector<std::uint64_t> seqs) {
     }
     std::lock_guard lock(mu_);
     if (!read.ok() || (intact && fits && !written.ok())) {
-      // Keep the record; it comes back through next() and is dead-lettered at its next nack.
+      // Keep the record; it comes back through next() and is dead-lettered at its next nack
+      // (or, if it crashes the process again, at the next open).
       ++stats_.dead_letter_errors;
+      in_flight_.at(seq).crash_dead_letter = false;
       redeliver_.insert(seq);
       continue;
     }
@@ -424,11 +446,15 @@ void DurableLog::process_dead_letters(std::vector<std::uint64_t> seqs) {
       ++stats_.corrupt_skipped;
     } else if (fits) {
       ++stats_.dead_lettered;
+      if (where.crash_dead_letter) ++stats_.dead_lettered_after_crashes;
     } else {
       ++stats_.dead_letter_discarded;
     }
     settle_locked(seq);
+    SlotWrite w;
+    if (plan_slot_release_locked(seq, where.slot, &w)) releases.push_back(std::move(w));
   }
+  do_slot_writes(releases);
   signal_available();
 }
 
@@ -565,11 +591,19 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
         }
       }
     }
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (!read.ok()) {
       if (pick.redelivery) redeliver_.insert(pick.seq);
       return read;  // an I/O error: nothing moved, a later call tries again
     }
+    // The record is marked handed out in the `inflight` file before the caller gets it, so a
+    // crash while it is being worked on is counted.
+    SlotWrite slot_write;
+    auto hand_out = [&](Record record) -> absl::StatusOr<std::optional<Record>> {
+      lock.unlock();
+      do_slot_writes(std::span<const SlotWrite>(&slot_write, 1));
+      return std::optional<Record>(std::move(record));
+    };
     if (pick.redelivery) {
       InFlight& f = in_flight_.at(pick.seq);
       if (check == internal::FrameStatus::kOk) {
@@ -578,29 +612,56 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
         Record record{pick.seq, frame.substr(kFrameHeaderBytes), f.attempts};
         const bool more = unread_ > 0 || !redeliver_.empty();
         if (more) signal_available();
-        return std::optional<Record>(std::move(record));
+        if (!plan_slot_write_locked(pick.seq, f, kSlotHandedOut, true, &slot_write)) {
+          return std::optional<Record>(std::move(record));
+        }
+        return hand_out(std::move(record));
       }
+      const std::uint32_t slot = f.slot;
       in_flight_.erase(pick.seq);
       ++stats_.corrupt_skipped;
       settle_locked(pick.seq);
+      if (plan_slot_release_locked(pick.seq, slot, &slot_write)) {
+        lock.unlock();
+        do_slot_writes(std::span<const SlotWrite>(&slot_write, 1));
+      }
       continue;
     }
     Segment& seg = segments_.at(pick.segment);
+    Tracked tracked;
+    if (auto t = recovered_crashes_.find(pick.seq); t != recovered_crashes_.end()) {
+      tracked = t->second;
+      recovered_crashes_.erase(t);
+    }
     if (check == internal::FrameStatus::kOk) {
       std::uint32_t attempts = 0;
       if (auto a = recovered_attempts_.find(pick.seq); a != recovered_attempts_.end()) {
         attempts = a->second;
         recovered_attempts_.erase(a);
       }
-      in_flight_[pick.seq] =
+      InFlight& f = in_flight_[pick.seq] =
           InFlight{pick.segment, pick.offset, header.length, attempts, /*handed_out=*/true};
-      ++stats_.in_flight;
+      f.crashes = tracked.crashes;
+      f.slot = tracked.slot;
       ++read_seq_;
       read_offset_ = next_offset;
       --unread_;
+      if (options_.max_crashes_in_flight > 0 && f.crashes >= options_.max_crashes_in_flight) {
+        // It was being worked on at max_crashes_in_flight process deaths: a poison record.
+        // Not handed out again; the I/O thread copies it to dead_letter.log and settles it.
+        f.handed_out = false;
+        f.crash_dead_letter = true;
+        dead_letter_queue_.push_back(pick.seq);
+        io_cv_.notify_one();
+        continue;
+      }
+      ++stats_.in_flight;
       Record record{pick.seq, frame.substr(kFrameHeaderBytes), attempts};
       if (unread_ > 0 || !redeliver_.empty()) signal_available();
-      return std::optional<Record>(std::move(record));
+      if (!plan_slot_write_locked(pick.seq, f, kSlotHandedOut, true, &slot_write)) {
+        return std::optional<Record>(std::move(record));
+      }
+      return hand_out(std::move(record));
     }
     if (skip_frames == 1) {
       ++stats_.corrupt_skipped;
@@ -608,6 +669,10 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
       read_offset_ = next_offset;
       --unread_;
       settle_locked(pick.seq);
+      if (plan_slot_release_locked(pick.seq, tracked.slot, &slot_write)) {
+        lock.unlock();
+        do_slot_writes(std::span<const SlotWrite>(&slot_write, 1));
+      }
       continue;
     }
     // Give up on the rest of this segment: its records from here on are void.
@@ -644,35 +709,51 @@ csp::Task<absl::StatusOr<Record>> DurableLog::next(csp::Context ctx) {
 }
 
 absl::Status DurableLog::ack(std::uint64_t seq) {
-  std::lock_guard lock(mu_);
-  auto it = in_flight_.find(seq);
-  if (it == in_flight_.end() || !it->second.handed_out) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("durable log: ack of ", seq, ", which is not handed out"));
+  SlotWrite release;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(seq);
+    if (it == in_flight_.end() || !it->second.handed_out) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("durable log: ack of ", seq, ", which is not handed out"));
+    }
+    const std::uint32_t slot = it->second.slot;
+    in_flight_.erase(it);
+    --stats_.in_flight;
+    ++stats_.acknowledged;
+    const bool was_clean = cursor_ == persisted_cursor_ && !attempts_dirty_;
+    settle_locked(seq);
+    const bool dirty = cursor_ != persisted_cursor_;
+    if (dirty && (was_clean || cursor_write_due_locked(std::chrono::steady_clock::now()))) {
+      io_cv_.notify_one();
+    }
+    if (!plan_slot_release_locked(seq, slot, &release)) return absl::OkStatus();
   }
-  in_flight_.erase(it);
-  --stats_.in_flight;
-  ++stats_.acknowledged;
-  const bool was_clean = cursor_ == persisted_cursor_ && !attempts_dirty_;
-  settle_locked(seq);
-  const bool dirty = cursor_ != persisted_cursor_;
-  if (dirty && (was_clean || cursor_write_due_locked(std::chrono::steady_clock::now()))) {
-    io_cv_.notify_one();
-  }
+  do_slot_writes(std::span<const SlotWrite>(&release, 1));
   return absl::OkStatus();
 }
 
 absl::Status DurableLog::nack(std::uint64_t seq) {
   bool to_dead_letter = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     auto it = in_flight_.find(seq);
     if (it == in_flight_.end() || !it->second.handed_out) {
       return absl::FailedPreconditionError(
           absl::StrCat("durable log: nack of ", seq, ", which is not handed out"));
     }
+    it->second.handed_out = false;
+    // Mark it resting before anyone can take it again: once it is queued, the next holder's
+    // kHandedOut write must not be overtaken by this one. Nobody else touches the record
+    // meanwhile (it is neither handed out nor queued).
+    SlotWrite resting;
+    if (plan_slot_write_locked(seq, it->second, kSlotResting, false, &resting)) {
+      lock.unlock();
+      do_slot_writes(std::span<const SlotWrite>(&resting, 1));
+      lock.lock();
+      it = in_flight_.find(seq);
+    }
     InFlight& f = it->second;
-    f.handed_out = false;
     ++f.attempts;
     --stats_.in_flight;
     const bool was_clean = cursor_ == persisted_cursor_ && !attempts_dirty_;
@@ -689,6 +770,122 @@ absl::Status DurableLog::nack(std::uint64_t seq) {
   }
   if (!to_dead_letter) signal_available();
   return absl::OkStatus();
+}
+
+absl::Status DurableLog::pause(std::uint64_t seq) { return mark(seq, kSlotResting, "pause"); }
+
+absl::Status DurableLog::resume(std::uint64_t seq) { return mark(seq, kSlotHandedOut, "resume"); }
+
+absl::Status DurableLog::mark(std::uint64_t seq, int state, const char* what) {
+  SlotWrite w;
+  {
+    std::lock_guard lock(mu_);
+    auto it = in_flight_.find(seq);
+    if (it == in_flight_.end() || !it->second.handed_out) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("durable log: ", what, " of ", seq, ", which is not handed out"));
+    }
+    if (!plan_slot_write_locked(seq, it->second, state, false, &w)) return absl::OkStatus();
+  }
+  do_slot_writes(std::span<const SlotWrite>(&w, 1));
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash counting
+
+std::uint32_t DurableLog::allocate_slot_locked() {
+  if (!free_slots_.empty()) {
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  if (slot_count_ >= internal::kMaxInFlightSlots) return kNoSlot;  // not tracked
+  return slot_count_++;
+}
+
+bool DurableLog::plan_slot_write_locked(std::uint64_t seq, InFlight& f, int state, bool allocate,
+                                        SlotWrite* out) {
+  if (!in_flight_file_ || slots_frozen_) return false;
+  if (f.slot == kNoSlot) {
+    if (!allocate) return false;
+    f.slot = allocate_slot_locked();
+    if (f.slot == kNoSlot) return false;
+  }
+  *out = SlotWrite{in_flight_file_, f.slot, seq, f.crashes, state, /*release=*/false};
+  ++slot_writers_;
+  return true;
+}
+
+bool DurableLog::plan_slot_release_locked(std::uint64_t seq, std::uint32_t slot, SlotWrite* out) {
+  // Frozen (closed): the slot keeps what close() wrote; the next open sees a resting record
+  // below or at its cursor, which costs nothing.
+  if (slot == kNoSlot || !in_flight_file_ || slots_frozen_) return false;
+  *out = SlotWrite{in_flight_file_, slot, seq, 0, kSlotFree, /*release=*/true};
+  ++slot_writers_;
+  return true;
+}
+
+void DurableLog::do_slot_writes(std::span<const SlotWrite> writes) {
+  if (writes.empty()) return;
+  std::uint64_t errors = 0;
+  for (const SlotWrite& w : writes) {
+    const internal::InFlightSlot slot{w.seq, w.crashes, static_cast<SlotState>(w.state)};
+    const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
+    if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
+  }
+  {
+    std::lock_guard lock(mu_);
+    stats_.in_flight_write_errors += errors;
+    for (const SlotWrite& w : writes) {
+      if (w.release) free_slots_.push_back(w.slot);
+    }
+    slot_writers_ -= static_cast<int>(writes.size());
+    if (slot_writers_ == 0) slot_cv_.notify_all();
+  }
+  if (errors > 0) drop_in_flight_file(writes.front().file);
+}
+
+void DurableLog::drop_in_flight_file(const std::shared_ptr<File>& file) {
+  // A slot whose write failed may say anything — "handed out" for a record long settled. Rather
+  // than risk counting a crash against an innocent record, forget every count: tracking stops
+  // for this run and the file goes (a missing file is no information).
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_file_ != file) return;  // dropped already
+    in_flight_file_.reset();
+  }
+  (void)fs_.unlink(join_path(dir_, internal::kInFlightFileName));
+}
+
+void DurableLog::freeze_slots() {
+  std::vector<SlotWrite> writes;
+  {
+    std::unique_lock lock(mu_);
+    if (!in_flight_file_ || slots_frozen_) return;
+    slots_frozen_ = true;
+    slot_cv_.wait(lock, [&] { return slot_writers_ == 0; });
+    for (const auto& [seq, f] : in_flight_) {
+      if (f.slot == kNoSlot) continue;
+      writes.push_back(SlotWrite{in_flight_file_, f.slot, seq, f.crashes,
+                                 f.crashes > 0 ? kSlotResting : kSlotFree, false});
+    }
+  }
+  std::uint64_t errors = 0;
+  for (const SlotWrite& w : writes) {
+    const internal::InFlightSlot slot{w.seq, w.crashes, static_cast<SlotState>(w.state)};
+    const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
+    if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
+  }
+  if (errors == 0) return;
+  std::shared_ptr<File> file;
+  {
+    std::lock_guard lock(mu_);
+    stats_.in_flight_write_errors += errors;
+    file = in_flight_file_;
+  }
+  // Slots still saying "handed out" would count this clean stop as a crash.
+  drop_in_flight_file(file);
 }
 
 void DurableLog::settle_locked(std::uint64_t seq) {
@@ -732,8 +929,10 @@ absl::Status DurableLog::flush() {
 //     reaches the I/O thread.
 //  2. The I/O thread finishes what is queued — every batch (their appenders get an answer) and
 //     every dead letter — then writes the cursor once more and exits; join it.
-//  3. Close closed_signal_: goroutines parked in next() wake and see FailedPrecondition.
-//  4. Release the directory lock so another DurableLog (or process) may open it.
+//  3. Freeze the `inflight` file: every record still owned is marked resting, so the next open
+//     counts no crash (a process that dies instead never gets here).
+//  4. Close closed_signal_: goroutines parked in next() wake and see FailedPrecondition.
+//  5. Release the directory lock so another DurableLog (or process) may open it.
 absl::Status DurableLog::close() {
   std::lock_guard close_lock(close_mu_);
   {
@@ -743,6 +942,8 @@ absl::Status DurableLog::close() {
   }
   io_cv_.notify_all();
   if (io_thread_.joinable()) io_thread_.join();
+  // A clean stop: nothing handed out now was being worked on when the process died.
+  freeze_slots();
   absl::Status status;
   {
     std::lock_guard lock(mu_);

@@ -22,6 +22,16 @@
 //    dead_letter.log (fdatasync'd under kAlways) and settled instead. Acks may come in any order;
 //    the persisted cursor advances over the contiguous settled prefix only. ack/nack of a
 //    sequence number that is not handed out is misuse: FailedPrecondition, nothing changes.
+//  - Crashes (poison records): the log remembers, in the small file `inflight`, which records
+//    are handed out. A record handed out when the process dies (no close()) counts one crash;
+//    pause(seq) / resume(seq) let a consumer say that it holds a record without working on it
+//    (a retry backoff), and a crash while paused does not count. A record whose count reaches
+//    max_crashes_in_flight is not handed out again after open(): it is dead-lettered like a
+//    record past max_deliveries (counted as dead_lettered and dead_lettered_after_crashes). A
+//    clean close() counts nothing; a settled record drops out of the tracking. The file
+//    is written with plain pwrites, never synced on the delivery path: a power cut may lose a
+//    count (one crash not counted), a torn or garbage file is read as "no crash", and it never
+//    stops open().
 //  - On a crash at any point (process or power, under kAlways): every record whose append returned
 //    OK and that was not settled (acked or dead-lettered) before the cursor was last persisted is
 //    delivered again after open(). Records settled after the last cursor write may be delivered
@@ -36,10 +46,14 @@
 //    blocking I/O (write, fdatasync, rename, unlink) runs on the log's own I/O thread, which
 //    open() starts and close() joins; goroutines wait on csp channels, never on a mutex held
 //    across I/O. try_next() preads the record (page cache, usually) on the calling thread.
+//    try_next(), ack(), nack(), pause() and resume() also pwrite one 24-byte slot of the
+//    `inflight` file on the calling thread — never synced, the same page-cache cost as the
+//    pread, and never under a lock anybody else waits on.
 //    append_blocking() and close() block their thread: call them from plain threads.
 //  - close() (also run by the destructor) refuses new appends, lets the I/O thread commit every
 //    append already queued (their callers get an answer), persists the cursor, joins the thread,
-//    and wakes every next() with FailedPrecondition. Records handed out and not yet acked stay in
+//    marks every handed-out record as not in flight (so the next open() counts no crash), and
+//    wakes every next() with FailedPrecondition. Records handed out and not yet acked stay in
 //    the log for the next open(). The DurableLog must outlive every goroutine that uses it, and
 //    the FileSystem must outlive the DurableLog.
 
@@ -51,6 +65,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +92,7 @@ inline constexpr std::uint32_t kDefaultMaxDeliveries = 10;
 inline constexpr std::uint64_t kDefaultMaxDeadLetterBytes = 64ull << 20;
 inline constexpr std::chrono::milliseconds kDefaultCursorPersistInterval{100};
 inline constexpr std::uint64_t kDefaultFreeSpaceReserve = 1ull << 20;
+inline constexpr std::uint32_t kDefaultMaxCrashesInFlight = 3;
 
 struct DurableLogOptions {
   // A segment is closed once the next record would take it past this size (a record larger than
@@ -101,6 +117,12 @@ struct DurableLogOptions {
   // Free bytes kept on the file system beyond what appends use, so the manifest can always be
   // rewritten (and the cursor advanced, and space reclaimed) when the disk is full.
   std::uint64_t free_space_reserve = kDefaultFreeSpaceReserve;
+  // Process deaths with a record handed out (and not paused) after which open() dead-letters
+  // it instead of handing it out again: the cure for a record that crashes the process. 3,
+  // because a kill -9 or OOM kill also counts against whatever was being exported at the time:
+  // one or two such deaths must not cost innocent data, and a real poison record costs only
+  // three restarts. 0: no tracking (no `inflight` file), crash-looping records are retried.
+  std::uint32_t max_crashes_in_flight = kDefaultMaxCrashesInFlight;
 };
 
 enum class ManifestState {
@@ -119,6 +141,8 @@ struct RecoveryStats {
   std::uint64_t torn_bytes_truncated = 0;     // partial frame(s) cut from the newest segment
   std::uint64_t corrupt_bytes_dropped = 0;    // undelimitable bytes in older segments (ignored)
   std::uint64_t dead_letter_torn_bytes = 0;   // partial frame cut from dead_letter.log
+  std::uint64_t in_flight_at_crash = 0;       // records handed out when the last process died
+  std::uint64_t crash_limit_reached = 0;      // of which (or earlier) at max_crashes_in_flight
 };
 
 // Counters since open(). Conservation, at any quiescent moment:
@@ -128,7 +152,8 @@ struct DurableLogStats {
   std::uint64_t recovered = 0;  // unsettled frames found at open (intact and corrupt)
   std::uint64_t appended = 0;   // appends that returned OK
   std::uint64_t acknowledged = 0;
-  std::uint64_t dead_lettered = 0;          // copied to dead_letter.log and settled
+  std::uint64_t dead_lettered = 0;                // copied to dead_letter.log and settled
+  std::uint64_t dead_lettered_after_crashes = 0;  // of those: at max_crashes_in_flight
   std::uint64_t dead_letter_discarded = 0;  // past max_deliveries, dead-letter file full/disabled
   std::uint64_t corrupt_skipped = 0;        // frames found corrupt when delivering; settled
   std::uint64_t pending = 0;                // in the log and not settled (in_flight included)
@@ -139,10 +164,11 @@ struct DurableLogStats {
   std::uint64_t group_commits = 0;          // batches written (one fdatasync each under kAlways)
   std::uint64_t cursor_writes = 0;
   std::uint64_t cursor_write_errors = 0;
-  std::uint64_t dead_letter_errors = 0;  // dead-letter writes that failed (record retried)
-  std::uint64_t persisted_cursor = 0;    // first unsettled sequence number as on disk
-  std::uint64_t next_seq = 0;            // the next append's sequence number
-  std::uint64_t disk_bytes = 0;          // segment bytes on disk
+  std::uint64_t dead_letter_errors = 0;      // dead-letter writes that failed (record retried)
+  std::uint64_t in_flight_write_errors = 0;  // `inflight` slot writes that failed (not counted)
+  std::uint64_t persisted_cursor = 0;        // first unsettled sequence number as on disk
+  std::uint64_t next_seq = 0;                // the next append's sequence number
+  std::uint64_t disk_bytes = 0;              // segment bytes on disk
   std::uint64_t segments = 0;
   RecoveryStats recovery;
 };
@@ -181,6 +207,11 @@ class DurableLog {
 
   absl::Status ack(std::uint64_t seq);
   absl::Status nack(std::uint64_t seq);
+  // The holder of a handed-out record is waiting (pause) or working on it again (resume): a
+  // process death while paused does not count against the record (max_crashes_in_flight).
+  // FailedPrecondition if seq is not handed out.
+  absl::Status pause(std::uint64_t seq);
+  absl::Status resume(std::uint64_t seq);
 
   // Writes the cursor now (and deletes what it frees); blocks until done. For tests and for
   // callers that want a crash to redeliver nothing already acked.
@@ -216,7 +247,25 @@ class DurableLog {
     std::uint64_t offset = 0;   // of the frame header
     std::uint32_t length = 0;   // payload bytes
     std::uint32_t attempts = 0;
-    bool handed_out = true;  // false: waiting in redeliver_ or dead_letter_queue_
+    bool handed_out = true;          // false: waiting in redeliver_ or dead_letter_queue_
+    std::uint32_t crashes = 0;       // process deaths while it was handed out
+    std::uint32_t slot = kNoSlot;    // in the `inflight` file
+    bool crash_dead_letter = false;  // queued for dead_letter.log by max_crashes_in_flight
+  };
+  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
+  // Crash count and slot of a recovered record that the reader has not handed out yet.
+  struct Tracked {
+    std::uint32_t crashes = 0;
+    std::uint32_t slot = kNoSlot;
+  };
+  // One pwrite into the `inflight` file, planned under mu_ and done outside it.
+  struct SlotWrite {
+    std::shared_ptr<File> file;
+    std::uint32_t slot = kNoSlot;
+    std::uint64_t seq = 0;
+    std::uint32_t crashes = 0;
+    int state = 0;         // internal::SlotState
+    bool release = false;  // the slot is free once written
   };
   struct SegmentWrite {
     std::uint64_t segment = 0;
@@ -245,6 +294,8 @@ class DurableLog {
                                std::uint64_t max_frames, bool is_last, std::uint64_t cursor,
                                ReadHead* head);
   void recover_dead_letter_file();
+  void recover_in_flight_file(std::uint64_t cursor, std::uint64_t end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- appending ---
   absl::StatusOr<std::shared_ptr<CommitBatch>> enqueue(std::string record, std::uint64_t* seq);
@@ -269,6 +320,23 @@ class DurableLog {
   void settle_locked(std::uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void advance_cursor_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void signal_available();
+
+  // --- the `inflight` file (durable_log.cc, "Crash counting") ---
+  std::uint32_t allocate_slot_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Plans writing `state` into f's slot (allocating one if needed and asked to); returns false
+  // if nothing is to be written (tracking is off or frozen, or no slot).
+  bool plan_slot_write_locked(std::uint64_t seq, InFlight& f, int state, bool allocate,
+                              SlotWrite* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Plans freeing the slot of a settled record.
+  bool plan_slot_release_locked(std::uint64_t seq, std::uint32_t slot, SlotWrite* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Does planned writes (outside mu_), then returns released slots. Best effort: an error is
+  // counted and ends tracking for this run (drop_in_flight_file).
+  void do_slot_writes(std::span<const SlotWrite> writes);
+  // After a failed slot write: stop tracking and delete the file (if it is still `file`).
+  void drop_in_flight_file(const std::shared_ptr<File>& file);
+  void freeze_slots();
+  absl::Status mark(std::uint64_t seq, int state, const char* what);
 
   FileSystem& fs_;
   const std::string dir_;
@@ -306,6 +374,7 @@ class DurableLog {
   std::set<std::uint64_t> redeliver_ ABSL_GUARDED_BY(mu_);             // nacked, waiting
   std::vector<std::uint64_t> dead_letter_queue_ ABSL_GUARDED_BY(mu_);  // for the I/O thread
   std::map<std::uint64_t, std::uint32_t> recovered_attempts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::uint64_t, Tracked> recovered_crashes_ ABSL_GUARDED_BY(mu_);
   bool attempts_dirty_ ABSL_GUARDED_BY(mu_) = false;  // nacks since the last cursor write
   std::uint64_t unread_ ABSL_GUARDED_BY(mu_) = 0;     // committed frames the reader has not passed
   // The sequential reader: the next never-delivered record is read_seq_, at read_offset_ in the
@@ -322,6 +391,17 @@ class DurableLog {
   absl::Status flush_status_ ABSL_GUARDED_BY(mu_);
 
   DurableLogStats stats_ ABSL_GUARDED_BY(mu_);
+
+  // The `inflight` file: null when tracking is off (max_crashes_in_flight == 0, or it could not
+  // be set up at open). Slots are handed to records under mu_; a slot is written only by the
+  // one party that holds its record at the time, outside mu_. close() freezes the file: it
+  // waits for slot writes under way (slot_writers_), then marks every record not in flight.
+  std::shared_ptr<File> in_flight_file_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::uint32_t> free_slots_ ABSL_GUARDED_BY(mu_);
+  std::uint32_t slot_count_ ABSL_GUARDED_BY(mu_) = 0;
+  bool slots_frozen_ ABSL_GUARDED_BY(mu_) = false;
+  int slot_writers_ ABSL_GUARDED_BY(mu_) = 0;
+  std::condition_variable slot_cv_;  // slot_writers_ dropped to 0
 
   // Owned by the I/O thread (no lock): the segment being appended to, and the dead-letter file.
   std::shared_ptr<File> active_file_;

@@ -15,12 +15,17 @@
 //     sequence number is never given to two different live records.
 //  6. The reader starts at the first frame at or above the cursor; dead_letter.log's torn tail
 //     is cut; a fresh manifest is written (which also deletes settled segments).
+//  7. The `inflight` file: every record it shows handed out was being worked on when the last
+//     process died — one more crash for it. The counts are written back (all resting) before
+//     anything is handed out; a record at max_crashes_in_flight is dead-lettered when the
+//     reader reaches it instead of being handed out.
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "storage/durable_log.h"
 #include "storage/internal/frame.h"
+#include "storage/internal/inflight.h"
 #include "storage/internal/log_files.h"
 #include "storage/internal/manifest.h"
 
@@ -51,8 +56,8 @@ absl::Status DurableLog::recover() {
       segment_names[*seq] = name;
     } else if (name == internal::kManifestFileName) {
       has_manifest = true;
-    } else if (name == internal::kManifestTempFileName) {
-      (void)fs_.unlink(join_path(dir_, name));  // an interrupted manifest write
+    } else if (name == internal::kManifestTempFileName || name == internal::kInFlightTempFileName) {
+      (void)fs_.unlink(join_path(dir_, name));  // an interrupted manifest or inflight write
     } else if (name == internal::kDeadLetterFileName) {
       has_dead_letter = true;
     }
@@ -122,6 +127,7 @@ absl::Status DurableLog::recover() {
   }
   advance_cursor_locked();
   if (has_dead_letter) recover_dead_letter_file();
+  recover_in_flight_file(cursor, end);
   absl::StatusOr<std::uint64_t> free = fs_.free_space(dir_);
   if (!free.ok()) return free.status();
   free_space_ = *free;
@@ -210,6 +216,81 @@ void DurableLog::recover_dead_letter_file() {
   dead_letter_bytes_ = scan.end_offset;
   dead_letter_file_ = std::move(*opened);
   dead_letter_dir_synced_ = true;
+}
+
+}  // namespace storage
+
+namespace storage {
+
+void DurableLog::recover_in_flight_file(std::uint64_t cursor, std::uint64_t end) {
+  const std::string path = join_path(dir_, internal::kInFlightFileName);
+  if (options_.max_crashes_in_flight == 0) {
+    (void)fs_.unlink(path);  // tracking off; stale counts must not surface if it is turned on
+    return;
+  }
+  // What the last process left: one entry per record, handed out if any slot says so.
+  std::map<std::uint64_t, internal::InFlightSlot> found;
+  bool had_bytes = false;
+  if (absl::StatusOr<std::unique_ptr<File>> old = fs_.open(path, OpenMode::kExisting); old.ok()) {
+    absl::StatusOr<std::uint64_t> size = (*old)->size();
+    std::string data;
+    if (size.ok() && *size > 0) {
+      had_bytes = true;
+      const std::uint64_t cap =
+          std::uint64_t{internal::kMaxInFlightSlots} * internal::kInFlightSlotBytes;
+      if (!(*old)->pread(0, std::min(*size, cap), &data).ok()) data.clear();
+    }
+    for (std::size_t off = 0; off + internal::kInFlightSlotBytes <= data.size();
+         off += internal::kInFlightSlotBytes) {
+      const std::optional<internal::InFlightSlot> slot =
+          internal::decode_slot(std::string_view(data).substr(off, internal::kInFlightSlotBytes));
+      // Settled records (below the cursor) are forgotten; so are numbers past the last record,
+      // which a new append will take (their count must not pass to it).
+      if (!slot || slot->seq < cursor || slot->seq >= end) continue;
+      internal::InFlightSlot& e = found[slot->seq];
+      e.seq = slot->seq;
+      e.crashes = std::max(e.crashes, slot->crashes);
+      if (slot->state == internal::SlotState::kHandedOut || e.state == internal::SlotState::kFree) {
+        e.state = slot->state;
+      }
+    }
+  }
+  std::vector<internal::InFlightSlot> slots;
+  for (const auto& [seq, e] : found) {
+    std::uint32_t crashes = e.crashes;
+    if (e.state == internal::SlotState::kHandedOut) {
+      ++stats_.recovery.in_flight_at_crash;
+      if (crashes < UINT32_MAX) ++crashes;
+    }
+    if (crashes == 0) continue;
+    if (crashes >= options_.max_crashes_in_flight) ++stats_.recovery.crash_limit_reached;
+    recovered_crashes_[seq] = Tracked{crashes, static_cast<std::uint32_t>(slots.size())};
+    slots.push_back(internal::InFlightSlot{seq, crashes, internal::SlotState::kResting});
+  }
+  absl::Status status;
+  if (!found.empty()) {
+    // Replace the file whole and durably: a power cut must not bring back the handed-out
+    // slots just counted (they would be counted twice).
+    status = internal::write_in_flight_file(fs_, dir_, slots, /*sync=*/true);
+  }
+  absl::StatusOr<std::unique_ptr<File>> file = status.ok()
+                                                   ? fs_.open(path, OpenMode::kCreate)
+                                                   : absl::StatusOr<std::unique_ptr<File>>(status);
+  if (file.ok() && found.empty() && had_bytes) {
+    // Nothing in it worth keeping (free, settled or garbage slots): start from empty. Not
+    // synced: an older file coming back after a power cut holds nothing worth counting either.
+    status = (*file)->truncate(0);
+    if (!status.ok()) file = status;
+  }
+  if (!file.ok()) {
+    // No tracking this run (the counts found still apply). Remove what is there so that its
+    // handed-out slots are not counted a second time; failing that, one extra count is the
+    // cost.
+    (void)fs_.unlink(path);
+    return;
+  }
+  in_flight_file_ = std::shared_ptr<File>(std::move(*file));
+  slot_count_ = static_cast<std::uint32_t>(slots.size());
 }
 
 }  // namespace storage

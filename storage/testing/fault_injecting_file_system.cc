@@ -351,6 +351,16 @@ void FaultInjectingFileSystem::power_loss(PowerLossMode mode) {
   powered_off_ = true;
 }
 
+void FaultInjectingFileSystem::process_crash() {
+  std::lock_guard lock(mu_);
+  // The kernel keeps everything the process wrote (page cache, directory entries); only the
+  // process's handles and locks go away.
+  locks_.clear();
+  armed_.clear();
+  ++generation_;
+  powered_off_ = true;
+}
+
 void FaultInjectingFileSystem::power_on() {
   std::lock_guard lock(mu_);
   powered_off_ = false;

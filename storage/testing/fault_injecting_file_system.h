@@ -19,6 +19,10 @@
 //    synced bytes as they were; a failed rename or create changes nothing.
 //  - set_space_budget(b): the bytes of all files may not exceed b; a write beyond it writes
 //    what fits and fails with ENOSPC (ResourceExhausted). free_space() reports what is left.
+//  - process_crash() models a process that dies (kill -9, a segfault) while the machine stays
+//    up: every byte and entry written so far stays, synced or not; the process's handles and
+//    locks are gone. Like power_loss(), calls fail until power_on() so that the dead process's
+//    objects (a DurableLog's destructor) cannot touch the files.
 //  - After power_loss() the power stays off until power_on(): every call fails (Unavailable),
 //    so the crashed process's objects can be destroyed without touching what survived. Handles
 //    opened before a power loss fail for good (the process that held them is gone).
@@ -71,6 +75,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   // Total bytes all files may hold; nullopt = unlimited.
   void set_space_budget(std::optional<std::uint64_t> bytes);
   void power_loss(PowerLossMode mode = PowerLossMode::kDropUnsynced);
+  // The process dies, the machine does not: nothing written is lost (see above).
+  void process_crash();
   void power_on();
 
   // --- inspection and tampering (for tests) ---

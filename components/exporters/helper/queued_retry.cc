@@ -110,6 +110,14 @@ absl::Status QueuedRetryExporter::open_log() {
                            stats.recovery.corrupt_records_skipped, " corrupt records skipped, ",
                            stats.recovery.torn_bytes_truncated, " torn bytes truncated)"));
   }
+  if (stats.recovery.crash_limit_reached > 0) {
+    // The operator's cue that otlpd was crash-looping on these batches; they are kept in
+    // dead_letter.log beside the queue, not sent.
+    host_.log(pipeline::LogLevel::kWarn, id_,
+              absl::StrCat("durable queue: ", stats.recovery.crash_limit_reached,
+                           " batches were being exported at ", options.max_crashes_in_flight,
+                           " crashes of otlpd; they go to dead_letter.log instead of being sent"));
+  }
   return absl::OkStatus();
 }
 
@@ -384,7 +392,11 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
                      std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms"));
     // A durable queue keeps the batch across the restart, so its backoff ends with the
     // shutdown's start (take_ctx_); a memory queue retries until the deadline, its last chance.
+    // Only the attempt itself counts as "in flight" for the log's poison-record rule: a
+    // process death during the wait is not the record's doing.
+    if (durable_seq) (void)log_->pause(*durable_seq);
     const bool waited = co_await clock_->sleep(wait, log_ != nullptr ? take_ctx_ : ctx);
+    if (durable_seq) (void)log_->resume(*durable_seq);
     if (!waited) co_return give_up(GaveUp::kShutdown, "shutting down");
     backoff = next_backoff(backoff);
   }

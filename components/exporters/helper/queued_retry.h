@@ -160,7 +160,10 @@ class QueuedRetryExporter : public pipeline::Exporter {
   // Why send_with_retry gave up (kNone: delivered).
   enum class GaveUp { kNone, kPermanent, kExhausted, kShutdown, kRerouted };
   // Sends with retries under ctx. OK (delivered, or taken by the batch's reroute), or the
-  // final error; *why says why it stopped. durable_seq: the batch's record in the log.
+  // final error; *why says why it stopped. durable_seq: the durable queue's record being sent;
+  // its reroute is looked up by it, and it is paused in the log while the sender waits between
+  // attempts, so a crash then (a kill -9 during a backend outage) does not count against it as
+  // a poison record (storage::DurableLogOptions::max_crashes_in_flight).
   csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch,
                                           GaveUp* why = nullptr,
                                           std::optional<std::uint64_t> durable_seq = {});
