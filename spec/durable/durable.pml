@@ -47,6 +47,12 @@
  *     clients (they get an error and keep their batch), the records held by senders and their
  *     attempt counts, in-memory acks, the active level. Recovery resumes reading at the
  *     persisted cursor, so everything after it is delivered again.
+ *   - Not modelled: the log's poison-record rule (storage::DurableLogOptions::
+ *     max_crashes_in_flight, 3 by default), which dead-letters a record that was in the middle
+ *     of an attempt at that many process deaths, so a record that crashes otlpd cannot make it
+ *     crash-loop. Such a rule breaks deliver_healthy once crashes reach it (the
+ *     POISON_BY_HANDOUTS mutant shows how); the model's MAXCRASH (2) stays below the default,
+ *     and docs/storage.md states the trade-off.
  *
  * How it is abstracted
  *   - Records carry items 0..NITEMS-1, one item per client batch, appended in that order; an
