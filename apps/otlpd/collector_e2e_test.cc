@@ -859,13 +859,15 @@ TEST(CollectorE2E, DurableQueueSurvivesRepeatedKill9DuringSegmentSwitches) {
     ASSERT_TRUE(c.ok()) << "cycle " << cycle << ": otlpd did not start: " << c.status();
     const std::string endpoint = (*c)->endpoint("otlp", "grpc");
     // The client sends one request after another from its own thread, so the kill lands
-    // while a request is being appended (or a segment created) as often as between them.
+    // while a request is being appended (or a segment created) as often as between them. It
+    // sends one request more than the kill waits for, so the queue (room for 14) never fills
+    // however fast otlpd acknowledges.
     std::mutex mu;
     std::vector<std::string> sent_ok, sent_any;
     std::atomic<int> ok{0};
     std::atomic<bool> stop{false};
-    std::thread client([&] {
-      while (!stop.load()) {
+    std::thread client([&, most = kills_after[cycle] + 1] {
+      while (!stop.load() && ok.load() < most) {
         otlp::TracesRequest r;
         auto* scope = r.add_resource_spans()->add_scope_spans();
         const int id = request_id++;
@@ -1129,8 +1131,13 @@ TEST_P(Failover, ThePrimaryDownTheBackupGetsEverythingThePrimaryBackTrafficRetur
   }
   ASSERT_FALSE(read_file_exporter(dir + "/primary2.json").traces.empty()) << (*c)->log();
   const std::size_t before_last = read_file_exporter(dir + "/primary2.json").traces.size();
+  const std::size_t before_send = sent.traces.size();
   send(5);
   const std::size_t last = sent.traces.size();
+  // Delivered before the stop: a durable queue would keep the rest on disk for the next start.
+  EXPECT_GE(wait_for(dir + "/primary2.json", before_last + (last - before_send)).traces.size(),
+            before_last + (last - before_send))
+      << (*c)->log();
 
   EXPECT_EQ((*c)->stop(), 0);
   EXPECT_EQ((*primary2)->stop(), 0);
