@@ -119,9 +119,9 @@ absl::StatusOr<std::shared_ptr<DurableLog::CommitBatch>> DurableLog::enqueue(std
                                                    options_.max_record_bytes, ")"));
   }
   // Frame outside the lock: the checksum is the expensive part.
-  std::string frame;
-  frame.reserve(frame_bytes(record.size()));
-  internal::append_frame(&frame, record);
+  PendingFrame frame;
+  internal::encode_frame_header(record, frame.header.data());
+  frame.payload = std::move(record);
   const std::uint64_t bytes = frame.size();
 
   std::shared_ptr<CommitBatch> batch;
@@ -299,7 +299,8 @@ void DurableLog::commit_batch(CommitBatch& batch) {
 
 absl::Status DurableLog::write_batch(CommitBatch& batch, std::vector<SegmentWrite>* writes) {
   const std::size_t n = batch.frames.size();
-  std::string chunk;
+  std::vector<std::string_view> chunk;  // headers and payloads, written with one pwritev
+  std::uint64_t chunk_bytes = 0;
   std::size_t i = 0;
   while (i < n) {
     const std::uint64_t seq = batch.first_seq + i;
@@ -316,22 +317,25 @@ absl::Status DurableLog::write_batch(CommitBatch& batch, std::vector<SegmentWrit
     // Every frame that still fits goes into this segment with one write and one sync; the
     // first frame of an empty segment always fits (a record larger than a segment gets its own).
     chunk.clear();
+    chunk_bytes = 0;
     std::size_t j = i;
     while (j < n) {
-      const std::uint64_t next = batch.frames[j].size();
-      if (active_bytes_ + chunk.size() > 0 &&
-          active_bytes_ + chunk.size() + next > options_.max_segment_bytes) {
+      const PendingFrame& frame = batch.frames[j];
+      if (active_bytes_ + chunk_bytes > 0 &&
+          active_bytes_ + chunk_bytes + frame.size() > options_.max_segment_bytes) {
         break;
       }
-      chunk += batch.frames[j];
+      chunk.emplace_back(frame.header.data(), frame.header.size());
+      chunk.push_back(frame.payload);
+      chunk_bytes += frame.size();
       ++j;
     }
     if (writes->empty() || writes->back().segment != active_first_) {
       writes->push_back(SegmentWrite{active_first_, 0, 0});
     }
-    writes->back().bytes += chunk.size();
-    active_bytes_ += chunk.size();
-    if (absl::Status s = active_file_->append(chunk); !s.ok()) return s;
+    writes->back().bytes += chunk_bytes;
+    active_bytes_ += chunk_bytes;
+    if (absl::Status s = active_file_->append_pieces(chunk); !s.ok()) return s;
     if (options_.fsync == FsyncPolicy::kAlways) {
       if (absl::Status s = active_file_->datasync(); !s.ok()) return s;
     }
@@ -557,23 +561,26 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
       if (closing_) return absl::FailedPreconditionError("durable log is closed");
       if (!pick_locked(&pick)) return std::nullopt;
     }
-    // Read the frame: header first unless the length is known.
-    std::string frame;
-    absl::Status read = pick.file->pread(
-        pick.offset, pick.redelivery ? frame_bytes(pick.length) : kFrameHeaderBytes, &frame);
-    if (read.ok() && !pick.redelivery && frame.size() == kFrameHeaderBytes) {
-      const internal::FrameHeader header = internal::decode_header(frame.data());
-      if (header.length <= options_.max_record_bytes &&
-          pick.offset + frame_bytes(header.length) <= pick.limit) {
-        std::string payload;
+    // Read the header, then the payload into a string of its own: it is handed out as it is.
+    std::string head;
+    std::string payload;
+    internal::FrameHeader header;
+    internal::FrameStatus check = internal::FrameStatus::kTruncated;
+    absl::Status read = pick.file->pread(pick.offset, kFrameHeaderBytes, &head);
+    if (read.ok() && head.size() == kFrameHeaderBytes) {
+      header = internal::decode_header(head.data());
+      if (header.length > options_.max_record_bytes ||
+          (pick.redelivery && header.length != pick.length)) {
+        check = internal::FrameStatus::kBadLength;
+      } else if (pick.redelivery || pick.offset + frame_bytes(header.length) <= pick.limit) {
         read = pick.file->pread(pick.offset + kFrameHeaderBytes, header.length, &payload);
-        frame += payload;
+        if (read.ok() && payload.size() == header.length) {
+          check = internal::frame_checksum_ok(header, payload)
+                      ? internal::FrameStatus::kOk
+                      : internal::FrameStatus::kBadChecksum;
+        }
       }
     }
-    internal::FrameHeader header;
-    const internal::FrameStatus check =
-        read.ok() ? internal::check_frame(frame, options_.max_record_bytes, &header)
-                  : internal::FrameStatus::kTruncated;
     // A frame that fails its check now was intact at recovery or when written: the disk changed
     // under us. Decide, by the same rules as recovery, how far to skip.
     std::uint64_t skip_frames = 1;
@@ -609,7 +616,7 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
       if (check == internal::FrameStatus::kOk) {
         f.handed_out = true;
         ++stats_.in_flight;
-        Record record{pick.seq, frame.substr(kFrameHeaderBytes), f.attempts};
+        Record record{pick.seq, std::move(payload), f.attempts};
         const bool more = unread_ > 0 || !redeliver_.empty();
         if (more) signal_available();
         if (!plan_slot_write_locked(pick.seq, f, kSlotHandedOut, true, &slot_write)) {
@@ -656,7 +663,7 @@ absl::StatusOr<std::optional<Record>> DurableLog::try_next() {
         continue;
       }
       ++stats_.in_flight;
-      Record record{pick.seq, frame.substr(kFrameHeaderBytes), attempts};
+      Record record{pick.seq, std::move(payload), attempts};
       if (unread_ > 0 || !redeliver_.empty()) signal_available();
       if (!plan_slot_write_locked(pick.seq, f, kSlotHandedOut, true, &slot_write)) {
         return std::optional<Record>(std::move(record));

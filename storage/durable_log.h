@@ -57,6 +57,7 @@
 //    the log for the next open(). The DurableLog must outlive every goroutine that uses it, and
 //    the FileSystem must outlive the DurableLog.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -77,6 +78,7 @@
 #include "csp/context.h"
 #include "csp/task.h"
 #include "storage/file_system.h"
+#include "storage/internal/frame.h"
 
 namespace storage {
 
@@ -222,9 +224,16 @@ class DurableLog {
   const std::string& dir() const { return dir_; }
 
   // Shared between an append and the I/O thread; public only so the .cc can name it.
+  // A frame waiting to be written: its header, and the appender's record as it was given
+  // (written after the header with one vectored write, never copied next to it).
+  struct PendingFrame {
+    std::array<char, internal::kFrameHeaderBytes> header;
+    std::string payload;
+    std::uint64_t size() const { return header.size() + payload.size(); }
+  };
   struct CommitBatch {
     std::uint64_t first_seq = 0;
-    std::vector<std::string> frames;
+    std::vector<PendingFrame> frames;
     std::uint64_t bytes = 0;
     absl::Status status;  // written by the I/O thread before `done` is closed
     csp::Chan<csp::Unit> done{0};

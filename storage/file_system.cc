@@ -9,10 +9,12 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <mutex>
 
@@ -46,6 +48,12 @@ absl::StatusOr<std::string> read_file(FileSystem& fs, const std::string& path) {
   return out;
 }
 
+absl::Status File::append_pieces(std::span<const std::string_view> pieces) {
+  std::string joined;
+  for (std::string_view piece : pieces) joined.append(piece);
+  return append(joined);
+}
+
 namespace {
 
 // No O_APPEND: Linux ignores pwrite's offset on such descriptors. append() writes at end_, the
@@ -66,6 +74,38 @@ class PosixFile final : public File {
   absl::Status pwrite(std::uint64_t offset, std::string_view data) override {
     std::lock_guard lock(write_mu_);
     return pwrite_locked(offset, data);
+  }
+
+  absl::Status append_pieces(std::span<const std::string_view> pieces) override {
+    std::lock_guard lock(write_mu_);
+    std::vector<iovec> iov;
+    iov.reserve(std::min<std::size_t>(pieces.size(), IOV_MAX));
+    std::size_t next = 0;  // first piece not yet in iov
+    while (next < pieces.size() || !iov.empty()) {
+      // Fill iov up to IOV_MAX entries.
+      while (next < pieces.size() && iov.size() < static_cast<std::size_t>(IOV_MAX)) {
+        std::string_view piece = pieces[next++];
+        if (!piece.empty()) iov.push_back(iovec{const_cast<char*>(piece.data()), piece.size()});
+      }
+      if (iov.empty()) break;
+      const ssize_t n =
+          ::pwritev(fd_, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(end_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return status_from_errno(errno, "pwritev", path_);
+      }
+      end_ += static_cast<std::uint64_t>(n);
+      // Drop what was written: whole entries, then the front of a partly written one.
+      auto left = static_cast<std::size_t>(n);
+      std::size_t done = 0;
+      while (done < iov.size() && left >= iov[done].iov_len) left -= iov[done++].iov_len;
+      iov.erase(iov.begin(), iov.begin() + static_cast<std::ptrdiff_t>(done));
+      if (left > 0) {
+        iov.front().iov_base = static_cast<char*>(iov.front().iov_base) + left;
+        iov.front().iov_len -= left;
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status pread(std::uint64_t offset, std::size_t n, std::string* out) override {

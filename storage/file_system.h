@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ class File {
 
   // Writes data at the end of the file. On error some prefix of data may have been written.
   virtual absl::Status append(std::string_view data) = 0;
+  // The same for the pieces one after the other, as one write where the system allows
+  // (pwritev): no copy to join them first. On error some prefix may have been written. The
+  // default joins them and calls append().
+  virtual absl::Status append_pieces(std::span<const std::string_view> pieces);
   // Writes data at offset (extending the file if needed).
   virtual absl::Status pwrite(std::uint64_t offset, std::string_view data) = 0;
   // Reads up to n bytes at offset into *out; fewer only at the end of the file.

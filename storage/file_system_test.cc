@@ -62,6 +62,30 @@ TEST(PosixFileSystem, WritesReadsRenamesAndLists) {
   EXPECT_GT(*fs.free_space(dir), 0u);
 }
 
+// Vectored appends land exactly as their pieces joined would: more pieces than one pwritev
+// takes (IOV_MAX), empty ones, and large ones.
+TEST(PosixFileSystem, AppendPiecesWritesThePiecesInOrder) {
+  TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  FileSystem& fs = posix_file_system();
+  auto file = fs.open(tmp.path() + "/f", OpenMode::kCreateNew);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE((*file)->append("head:").ok());
+  std::vector<std::string> storage;
+  for (int i = 0; i < 3000; ++i) {
+    storage.push_back(i % 7 == 0 ? std::string() : std::to_string(i) + ",");
+  }
+  storage.push_back(std::string(1 << 20, 'x'));  // a megabyte after the small ones
+  std::vector<std::string_view> pieces(storage.begin(), storage.end());
+  ASSERT_TRUE((*file)->append_pieces(pieces).ok());
+  ASSERT_TRUE((*file)->append(":tail").ok());
+  std::string expected = "head:";
+  for (const std::string& piece : storage) expected += piece;
+  expected += ":tail";
+  EXPECT_EQ(*(*file)->size(), expected.size());
+  EXPECT_TRUE(*read_file(fs, tmp.path() + "/f") == expected);
+}
+
 TEST(PosixFileSystem, LockIsExclusive) {
   TempDir tmp;
   FileSystem& fs = posix_file_system();

@@ -24,11 +24,14 @@ std::uint64_t get_le64(const char* p) {
   return v;
 }
 
+void encode_frame_header(std::string_view payload, char* out) {
+  put_le32(out, static_cast<std::uint32_t>(payload.size()));
+  put_le32(out + 4, crc32c_extend(crc32c(std::string_view(out, 4)), payload));
+}
+
 void append_frame(std::string* out, std::string_view payload) {
   char header[kFrameHeaderBytes];
-  put_le32(header, static_cast<std::uint32_t>(payload.size()));
-  const std::uint32_t crc = crc32c_extend(crc32c(std::string_view(header, 4)), payload);
-  put_le32(header + 4, crc);
+  encode_frame_header(payload, header);
   out->append(header, kFrameHeaderBytes);
   out->append(payload);
 }

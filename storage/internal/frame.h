@@ -25,6 +25,9 @@ inline constexpr std::size_t kFrameHeaderBytes = 8;
 
 // Appends the frame of payload to *out.
 void append_frame(std::string* out, std::string_view payload);
+// Writes the header of payload's frame (kFrameHeaderBytes) to out: a frame written as header
+// then payload, without copying the payload next to it.
+void encode_frame_header(std::string_view payload, char* out);
 
 inline std::uint64_t frame_bytes(std::uint64_t payload_bytes) {
   return kFrameHeaderBytes + payload_bytes;
