@@ -43,31 +43,32 @@ QueuedRetryExporter::~QueuedRetryExporter() {
 
 namespace {
 
-// A durable queue's record: [signal: 1 byte][items: 8 bytes, little-endian][request bytes].
-constexpr std::size_t kRecordHeader = 9;
+// A durable queue's record: [request bytes][items: 8 bytes, little-endian][signal: 1 byte]. The
+// fields trail the bytes so that both ends work in place: the batch's own string grows by nine
+// bytes when it is written, and shrinks by nine when it is read back.
+constexpr std::size_t kRecordTrailer = 9;
 
-std::string encode_record(const pipeline::Batch& batch) {
-  std::string out;
-  out.reserve(kRecordHeader + batch.bytes.size());
-  out.push_back(static_cast<char>(batch.signal));
-  const auto items = static_cast<std::uint64_t>(batch.items);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(items >> (8 * i)));
-  out += batch.bytes;
-  return out;
+std::string encode_record(std::string bytes, otlp::Signal signal, std::int64_t items) {
+  const auto n = static_cast<std::uint64_t>(items);
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(n >> (8 * i)));
+  bytes.push_back(static_cast<char>(signal));
+  return bytes;
 }
 
 std::optional<pipeline::Batch> decode_record(std::string record) {
-  if (record.size() < kRecordHeader) return std::nullopt;
-  const auto signal = static_cast<unsigned char>(record[0]);
+  if (record.size() < kRecordTrailer) return std::nullopt;
+  const std::size_t at = record.size() - kRecordTrailer;
+  const auto signal = static_cast<unsigned char>(record[at + 8]);
   if (signal > static_cast<unsigned char>(otlp::Signal::kProfiles)) return std::nullopt;
   std::uint64_t items = 0;
   for (int i = 0; i < 8; ++i) {
-    items |= static_cast<std::uint64_t>(static_cast<unsigned char>(record[1 + i])) << (8 * i);
+    items |= static_cast<std::uint64_t>(static_cast<unsigned char>(record[at + i])) << (8 * i);
   }
+  record.resize(at);
   pipeline::Batch batch;
   batch.signal = static_cast<otlp::Signal>(signal);
   batch.items = static_cast<std::int64_t>(items);
-  batch.bytes = record.substr(kRecordHeader);
+  batch.bytes = std::move(record);
   return batch;
 }
 
@@ -176,7 +177,9 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
       }
     }
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
-    absl::StatusOr<std::uint64_t> seq = co_await log_->append(encode_record(batch));
+    // The batch's bytes become the record: nothing reads them here after this.
+    std::string record = encode_record(std::move(batch.bytes), batch.signal, items);
+    absl::StatusOr<std::uint64_t> seq = co_await log_->append(std::move(record));
     if (!seq.ok() && count_items) durable_items_ -= items;
     if (seq.ok()) {
       if (batch.reroute != nullptr) {
