@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "otlp/errors.h"
+#include "otlp/internal/decode_cost.h"
 #include "otlp/internal/message_index.h"
 #include "otlp/internal/wire_format.h"
 
@@ -23,6 +24,7 @@ namespace {
 using internal::MessageInfo;
 using internal::WireReader;
 using internal::WireType;
+namespace decode_cost = internal::decode_cost;
 
 // Nesting of OTLP messages outside AnyValues (metrics is the deepest: request,
 // resource metrics, scope metrics, metric, histogram, point, exemplar, key-value)
@@ -181,21 +183,25 @@ class Validator {
     const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
     const uint8_t* const end = p + bytes.size();
     while (p != end) {
+      const uint8_t* const field_start = p;
       uint32_t number = 0;
       WireType type = WireType::kVarint;
       if (!read_tag(p, end, number, type)) return fail("invalid tag", nullptr);
       const internal::FieldInfo* field = info.find_by_number(number);
       if (field == nullptr || !known(*field, type)) {
         if (!skip_unknown(p, end, number, type, level)) return false;
+        decoded_bytes_ += decode_cost::unknown_bytes(p - field_start);
         continue;
       }
-      if (type != WireType::kLen) {  // a scalar on its own wire type
+      if (type != WireType::kLen) {  // a scalar on its own wire type, inside its object
         if (!skip_scalar(p, end, type)) return fail("truncated value", field);
         continue;
       }
       std::string_view payload;
       if (!read_payload(p, end, payload)) return fail("invalid length", field);
+      if (field->repeated) decoded_bytes_ += decode_cost::kRepeatedSlot;
       if (field->message != nullptr) {
+        decoded_bytes_ += field->message->object_bytes;
         // The nesting limit first: decode_binary checks it before parsing.
         const int inner_any_depth = any_depth + (field->message->is_any_value ? 1 : 0);
         if (inner_any_depth > max_any_depth_) {
@@ -205,17 +211,23 @@ class Validator {
         if (level + 1 > recursion_limit_) return fail("nesting past the recursion limit", field);
         if (!message(payload, *field->message, level + 1, inner_any_depth)) return false;
       } else if (field->wire_type != WireType::kLen) {
+        decoded_bytes_ += decode_cost::packed_bytes(payload.size());
         if (!packed(payload, field->fixed_bytes)) return fail("invalid packed values", field);
-      } else if (field->utf8) {
-        if (!valid_utf8(payload)) return fail("invalid UTF-8", field);
-      } else if (field->hex_id && !payload.empty() &&
-                 payload.size() != static_cast<std::size_t>(field->id_bytes)) {
-        bad_id_ = true;  // reported after the walk, as decode_binary does after parsing
+      } else {
+        decoded_bytes_ += decode_cost::string_bytes(payload.size());
+        if (field->utf8 && !valid_utf8(payload)) return fail("invalid UTF-8", field);
+        if (field->hex_id && !payload.empty() &&
+            payload.size() != static_cast<std::size_t>(field->id_bytes)) {
+          bad_id_ = true;  // reported after the walk, as decode_binary does after parsing
+        }
       }
     }
     return true;
   }
 
+  // What a decode of the bytes walked allocates, sub-message objects included but not the
+  // root's (internal/decode_cost.h; the same as estimate_decoded_bytes for what validates).
+  int64_t decoded_bytes() const { return decoded_bytes_; }
   bool too_deep() const { return too_deep_; }
   bool bad_id() const { return bad_id_; }
   const char* what() const { return what_; }
@@ -330,6 +342,7 @@ class Validator {
   const int recursion_limit_;
   bool too_deep_ = false;
   bool bad_id_ = false;
+  int64_t decoded_bytes_ = 0;
   const char* what_ = "";
   const internal::FieldInfo* field_ = nullptr;
 };
@@ -375,7 +388,7 @@ absl::Status id_error(std::string_view bytes, const MessageInfo& info) {
 }  // namespace
 
 absl::Status validate_binary(std::string_view bytes, const google::protobuf::Descriptor& type,
-                             const DecodeLimits& limits) {
+                             const DecodeLimits& limits, int64_t* decoded_bytes) {
   if (absl::Status status = check_limits(bytes, limits); !status.ok()) return status;
   const MessageInfo& info = internal::message_info(&type);
   Validator validator(limits.max_any_value_depth, recursion_limit_for(limits.max_any_value_depth));
@@ -404,11 +417,16 @@ absl::Status validate_binary(std::string_view bytes, const google::protobuf::Des
     return make_error(ErrorKind::kMalformed, message);
   }
   if (validator.bad_id()) return id_error(bytes, info);
+  if (decoded_bytes != nullptr) {
+    *decoded_bytes = std::max<int64_t>(info.object_bytes + validator.decoded_bytes(),
+                                       static_cast<int64_t>(bytes.size()));
+  }
   return absl::OkStatus();
 }
 
-absl::Status validate_binary(Signal signal, std::string_view bytes, const DecodeLimits& limits) {
-  return validate_binary(bytes, *request_descriptor(signal), limits);
+absl::Status validate_binary(Signal signal, std::string_view bytes, const DecodeLimits& limits,
+                             int64_t* decoded_bytes) {
+  return validate_binary(bytes, *request_descriptor(signal), limits, decoded_bytes);
 }
 
 absl::Status decode_binary(std::string_view bytes, google::protobuf::Message& out,

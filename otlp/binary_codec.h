@@ -58,11 +58,13 @@ absl::StatusOr<T*> decode_binary_on_arena(std::string_view bytes, google::protob
 // accepts exactly the inputs decode_binary accepts, and refuses the others with the same
 // ErrorKind; the messages are decode_binary's for size, nesting and id length, and more precise
 // ones for framing and UTF-8 ("invalid protobuf for <type>: invalid UTF-8 in <field>").
-absl::Status validate_binary(Signal signal, std::string_view bytes,
-                             const DecodeLimits& limits = {});
+// When OK and decoded_bytes is given, it is set to what a decode would allocate: for the
+// signal's request, estimate_decoded_bytes(signal, bytes) (otlp/wire.h), found in the same walk.
+absl::Status validate_binary(Signal signal, std::string_view bytes, const DecodeLimits& limits = {},
+                             int64_t* decoded_bytes = nullptr);
 // The same for any message type.
 absl::Status validate_binary(std::string_view bytes, const google::protobuf::Descriptor& type,
-                             const DecodeLimits& limits = {});
+                             const DecodeLimits& limits = {}, int64_t* decoded_bytes = nullptr);
 
 // Serializes `message`; fails (kMessageTooLarge) only above protobuf's 2 GiB.
 absl::StatusOr<std::string> encode_binary(const google::protobuf::Message& message);

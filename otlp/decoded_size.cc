@@ -1,16 +1,5 @@
 // estimate_decoded_bytes: one schema-guided walk over the wire bytes that adds up what an Arena
-// decode allocates, without allocating anything itself.
-//
-// The cost model (protobuf's generated C++ classes on an Arena):
-//  - every sub-message is one object of its generated class (MessageInfo::object_bytes);
-//  - an element of a repeated message or string field adds a pointer in the RepeatedPtrField,
-//    plus the arrays growth left behind on the arena (up to three more pointers);
-//  - a string or bytes value is a std::string object on the arena plus, past the small-string
-//    buffer, a heap buffer of its length (with malloc's rounding);
-//  - packed scalars take at most 8 bytes per payload byte (a varint is at least one byte and
-//    decodes to at most 8), doubled for growth like other repeated fields — real packed
-//    payloads are small next to the rest, so the generous bound costs little;
-//  - unknown fields are kept: their bytes plus a record each.
+// decode allocates (the cost model is internal/decode_cost.h), without allocating anything itself.
 // The result is never below the body's size. Malformed framing stops the walk and the rest of
 // the body is charged at its size (a decode fails there; what it allocated before is counted).
 
@@ -18,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "otlp/internal/decode_cost.h"
 #include "otlp/internal/message_index.h"
 #include "otlp/internal/wire_format.h"
 #include "otlp/wire.h"
@@ -29,24 +19,11 @@ namespace pb = google::protobuf;
 using internal::MessageInfo;
 using internal::WireReader;
 using internal::WireType;
+using namespace internal::decode_cost;
 
-constexpr int64_t kPointer = 8;
-// A pointer per element, and the arrays it outgrew: on an arena they are not freed, so doubling
-// leaves up to three more pointers per element behind.
-constexpr int64_t kRepeatedSlot = 4 * kPointer;
-constexpr int64_t kStringObject = 32;  // sizeof(std::string) with libstdc++
-constexpr int64_t kSmallString = 15;   // held inside the object
-constexpr int64_t kMallocOverhead = 16;
-constexpr int64_t kUnknownFieldRecord = 32;
-constexpr int64_t kPackedBytesPerPayloadByte = 2 * 8;
 // Deeper than any valid message (the decoder refuses deeper AnyValue nesting anyway): below it
 // payloads are charged like unknown bytes, which keeps the walk's stack bounded.
 constexpr int kMaxDepth = 200;
-
-int64_t string_cost(std::size_t length) {
-  const auto n = static_cast<int64_t>(length);
-  return kStringObject + (n > kSmallString ? n + 1 + kMallocOverhead : 0);
-}
 
 // Adds the cost of the fields in `bytes` (a message of type `info`, its object not included)
 // to `total`.
@@ -67,7 +44,7 @@ void walk(std::string_view bytes, const MessageInfo& info, int depth, int64_t& t
         return;
       }
       // Scalars live inside their object; unknown ones become a record of their own.
-      if (field == nullptr) total += kUnknownFieldRecord + (reader.position() - field_start);
+      if (field == nullptr) total += unknown_bytes(reader.position() - field_start);
       continue;
     }
     std::string_view payload;
@@ -76,7 +53,7 @@ void walk(std::string_view bytes, const MessageInfo& info, int depth, int64_t& t
       return;
     }
     if (field == nullptr) {
-      total += kUnknownFieldRecord + (reader.position() - field_start);
+      total += unknown_bytes(reader.position() - field_start);
       continue;
     }
     if (field->repeated) total += kRepeatedSlot;
@@ -88,10 +65,9 @@ void walk(std::string_view bytes, const MessageInfo& info, int depth, int64_t& t
         walk(payload, *field->message, depth + 1, total);
       }
     } else if (field->cpp_type == pb::FieldDescriptor::CPPTYPE_STRING) {
-      total += string_cost(payload.size());
+      total += string_bytes(payload.size());
     } else {
-      // Packed repeated scalars (the repeated slot above was one too many: no pointers here).
-      total += static_cast<int64_t>(payload.size()) * kPackedBytesPerPayloadByte - kRepeatedSlot;
+      total += packed_bytes(payload.size());
     }
   }
 }

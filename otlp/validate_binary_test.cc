@@ -14,6 +14,7 @@
 #include "otlp/internal/wire_format.h"
 #include "otlp/testing/nesting.h"
 #include "otlp/testing/random_requests.h"
+#include "otlp/wire.h"
 
 namespace otlp {
 namespace {
@@ -92,6 +93,30 @@ TEST(ValidateBinary, RandomRequestsOfEverySignalAreValid) {
   EXPECT_TRUE(
       validate_binary(Signal::kTraces, testing::realistic_traces().SerializeAsString()).ok());
   EXPECT_TRUE(validate_binary(Signal::kTraces, "").ok());
+}
+
+// The servers take validation's estimate of the decode's memory in place of a second walk
+// (estimate_decoded_bytes): it must be the same number, unknown fields included.
+TEST(ValidateBinary, EstimatesTheDecodeExactlyAsEstimateDecodedBytes) {
+  for (Signal signal : kAllSignals) {
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+      std::string bytes = testing::random_request(signal, seed)->SerializeAsString();
+      if (seed % 4 == 0) {
+        append_len_field(bytes, 999, "an unknown field");  // kept by a decode: charged
+        append_varint(bytes, (1000u << 3) | 0);
+        append_varint(bytes, 12345);
+      }
+      int64_t estimate = -1;
+      ASSERT_TRUE(validate_binary(signal, bytes, {}, &estimate).ok()) << seed;
+      EXPECT_EQ(estimate, estimate_decoded_bytes(signal, bytes))
+          << signal_name(signal) << " " << seed;
+    }
+  }
+  const std::string realistic = testing::realistic_traces().SerializeAsString();
+  int64_t estimate = -1;
+  ASSERT_TRUE(validate_binary(Signal::kTraces, realistic, {}, &estimate).ok());
+  EXPECT_EQ(estimate, estimate_decoded_bytes(Signal::kTraces, realistic));
+  EXPECT_GE(estimate, static_cast<int64_t>(realistic.size()));
 }
 
 TEST(ValidateBinary, RefusesMessagesAboveTheSizeLimitLikeDecode) {

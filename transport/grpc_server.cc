@@ -872,20 +872,23 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
         co_return result;
     }
   }
-  {
-    // Validation below decodes nothing, but the pipeline decodes the request later (batch
-    // processor, exporters) without a reservation of its own, and a decode can be ~40× the wire
-    // bytes (empty ScopeSpans): the budget must have room for it now, or the request is refused
-    // as retryable. The claim is an admission check, released at once.
-    MemoryClaim decode_claim = reserve(otlp::estimate_decoded_bytes(signal, body));
-    if (decode_claim == nullptr) co_return refuse();
-  }
-  // Validation walks the wire bytes (otlp::validate_binary): the decode's verdict, no decode.
-  if (absl::Status valid = otlp::validate_binary(signal, body, limits); !valid.ok()) {
+  // Validation walks the wire bytes (otlp::validate_binary): the decode's verdict, no decode,
+  // and in the same walk what a decode would allocate.
+  std::int64_t decoded_bytes = 0;
+  if (absl::Status valid = otlp::validate_binary(signal, body, limits, &decoded_bytes);
+      !valid.ok()) {
     result.status = absl::Status(
         valid.code(),
         absl::StrCat("invalid ", otlp::request_descriptor(signal)->name(), ": ", valid.message()));
     co_return result;
+  }
+  {
+    // The pipeline may decode the request later (a split below one resource, a processor that
+    // reads fields) without a reservation of its own, and a decode can be ~40× the wire bytes
+    // (empty ScopeSpans): the budget must have room for it now, or the request is refused as
+    // retryable. The claim is an admission check, released at once.
+    MemoryClaim decode_claim = reserve(decoded_bytes);
+    if (decode_claim == nullptr) co_return refuse();
   }
   ExportResult handled;
   try {

@@ -889,18 +889,27 @@ class ConnectionServer {
     }
     if (refusal.has_value()) co_return std::move(*refusal);
     absl::StatusOr<std::string> binary;
-    {
+    if (route.json) {
       // JSON is decoded (and re-encoded) within a reservation for what the decode takes, freed
-      // right after. Binary bodies are validated on the wire bytes (no decode), but the pipeline
-      // decodes them later without a reservation of its own, so the same claim is taken as an
-      // admission check: the budget must have room for that decode now.
+      // right after.
       std::vector<MemoryClaim> decode;
-      const std::int64_t estimate = route.json ? otlp::estimate_json_decoded_bytes(body)
-                                               : otlp::estimate_decoded_bytes(route.signal, body);
+      const std::int64_t estimate = otlp::estimate_json_decoded_bytes(body);
       if (!body.empty() && !reserve(decode, static_cast<std::uint64_t>(estimate))) {
         co_return memory_refusal_reply(route.json);
       }
       binary = to_binary_request(route, std::move(body));
+    } else {
+      // Binary bodies are validated on the wire bytes (no decode), which also tells what a
+      // decode would take. The pipeline may decode them later without a reservation of its
+      // own, so that much is claimed as an admission check: the budget must have room now.
+      std::int64_t decoded_bytes = 0;
+      binary = validate_binary_request(route, std::move(body), &decoded_bytes);
+      if (binary.ok() && !binary->empty()) {
+        std::vector<MemoryClaim> decode;
+        if (!reserve(decode, static_cast<std::uint64_t>(decoded_bytes))) {
+          co_return memory_refusal_reply(route.json);
+        }
+      }
     }
     if (!binary.ok()) {
       const bool too_large = binary.status().code() == absl::StatusCode::kResourceExhausted;
@@ -961,17 +970,23 @@ class ConnectionServer {
   // Validates (binary) or decodes and re-encodes (JSON) the uncompressed body; returns the
   // binary request, or an error whose code says INVALID_ARGUMENT (400) or RESOURCE_EXHAUSTED
   // (413).
+  // A binary body, checked on the wire bytes; *decoded_bytes: what a decode of it would take.
+  absl::StatusOr<std::string> validate_binary_request(const Route& route, std::string body,
+                                                      std::int64_t* decoded_bytes) const {
+    if (body.empty()) return body;  // an empty request: nothing to check
+    const absl::Status valid =
+        otlp::validate_binary(route.signal, body, state_->limits, decoded_bytes);
+    if (!valid.ok()) {
+      return absl::Status(valid.code(),
+                          absl::StrCat("invalid ", otlp::request_descriptor(route.signal)->name(),
+                                       ": ", valid.message()));
+    }
+    return body;
+  }
+
+  // A JSON body, decoded and re-encoded as binary protobuf.
   absl::StatusOr<std::string> to_binary_request(const Route& route, std::string body) const {
     if (body.empty()) return body;  // an empty request: nothing to check
-    if (!route.json) {
-      const absl::Status valid = otlp::validate_binary(route.signal, body, state_->limits);
-      if (!valid.ok()) {
-        return absl::Status(valid.code(),
-                            absl::StrCat("invalid ", otlp::request_descriptor(route.signal)->name(),
-                                         ": ", valid.message()));
-      }
-      return body;
-    }
     google::protobuf::Arena arena;
     google::protobuf::Message* message = otlp::new_request(route.signal, &arena);
     const absl::Status decoded = otlp::decode_json(body, *message, state_->limits);

@@ -150,11 +150,7 @@ Registry& registry() {
 
 }  // namespace
 
-const FieldInfo* MessageInfo::find_by_number(uint32_t number) const {
-  if (number < kDirectNumbers) {
-    uint8_t index = by_number[number];
-    return index == 0 ? nullptr : &fields[index - 1];
-  }
+const FieldInfo* MessageInfo::find_by_large_number(uint32_t number) const {
   for (const FieldInfo& f : fields) {
     if (static_cast<uint32_t>(f.descriptor->number()) == number) return &f;
   }

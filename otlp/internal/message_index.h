@@ -63,7 +63,15 @@ struct MessageInfo {
   static constexpr uint32_t kDirectNumbers = 32;
   std::array<uint8_t, kDirectNumbers> by_number{};
 
-  const FieldInfo* find_by_number(uint32_t number) const;
+  // Inline: the codecs and validation ask for every field on the wire.
+  const FieldInfo* find_by_number(uint32_t number) const {
+    if (number < kDirectNumbers) {
+      const uint8_t index = by_number[number];
+      return index == 0 ? nullptr : &fields[index - 1];
+    }
+    return find_by_large_number(number);
+  }
+  const FieldInfo* find_by_large_number(uint32_t number) const;
   // Accepts the JSON name and the proto field name, as protobuf's JSON does.
   const FieldInfo* find_by_name(std::string_view name) const;
 };
