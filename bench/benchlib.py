@@ -176,11 +176,11 @@ def fmt_rate(x):
     return f"{x / 1000:.1f}k" if x < 1e6 else f"{x / 1e6:.2f}M"
 
 
-def fmt_spread(s, fmt=fmt_rate):
-    """'median (min–max)' of a spread() with fmt applied to each."""
+def fmt_spread(s, fmt=fmt_rate, unit=""):
+    """'median (min–max)unit' of a spread() with fmt applied to each number."""
     if s is None:
         return "–"
-    return f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})"
+    return f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])}){unit}"
 
 
 def machine():
