@@ -459,6 +459,14 @@ TEST(QueuedRetryExporter, AnItemsSizedDurableQueueRefusesPastQueueSizeItems) {
       }
       ASSERT_TRUE(in) << i;
     }
+    // A durable queue's shutdown keeps what is not yet delivered: wait for all 22 first.
+    for (int waited = 0; waited < 10'000; ++waited) {
+      {
+        std::lock_guard lock(up.mu);
+        if (up.delivered.size() >= 22) break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
     csp::block_on(again.shutdown(deadline(5s)));
     std::lock_guard lock(up.mu);
     EXPECT_EQ(up.delivered.size(), 22u);
