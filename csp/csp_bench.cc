@@ -185,7 +185,7 @@ constexpr std::int64_t kTimerBatch = 100'000;
 constexpr auto kFireDelay = std::chrono::milliseconds(1);
 // Long enough that a batch is stopped before any of it fires, short enough that the stopped
 // entries our timer thread keeps until their original time (timer.cc) stay few.
-constexpr auto kStopDelay = std::chrono::milliseconds(100);
+constexpr auto kStopDelay = std::chrono::milliseconds(250);
 
 // Arms kTimerBatch one-shot timers (csp::after, a channel each) 1 ms ahead, then receives from
 // every channel: the heap, the timer thread and the wake-ups under load. ns per timer.

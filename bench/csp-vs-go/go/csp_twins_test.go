@@ -177,7 +177,7 @@ func BenchmarkSelect8OneReady(b *testing.B) {
 const (
 	timerBatch = 100_000
 	fireDelay  = time.Millisecond
-	stopDelay  = 100 * time.Millisecond
+	stopDelay  = 250 * time.Millisecond
 )
 
 // Arm a batch of time.After timers, then receive from each channel. ns per timer.
