@@ -1,0 +1,3 @@
+module otlpd/bench/csp-vs-go
+
+go 1.19
