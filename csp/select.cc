@@ -1,5 +1,8 @@
 #include "csp/select.h"
 
+#include <memory>
+#include <new>
+
 #include "csp/internal/random.h"
 
 // Invariants:
@@ -28,7 +31,7 @@ void shuffle_poll_order(SelectFrame& f) {
   const std::size_t n = f.cases.size();
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t j = rng.below(static_cast<std::uint32_t>(i + 1));
-    f.poll_order[i] = f.poll_order[j];
+    if (j != i) f.poll_order[i] = f.poll_order[j];  // (the order starts uninitialized)
     f.poll_order[j] = static_cast<std::uint16_t>(i);
   }
 }
@@ -126,7 +129,7 @@ void select_park_locked(SelectFrame& f) {
   for (std::size_t i = 0; i < f.cases.size(); ++i) {
     const SelectCase& c = f.cases[i];
     if (c.ch == nullptr) continue;
-    Waiter& w = f.waiters[i];
+    Waiter& w = *std::construct_at(f.waiters + i);
     w.select = &f.state;
     w.elem = c.elem;
     w.case_index = static_cast<std::uint32_t>(i);
@@ -155,7 +158,7 @@ SelectChoice select_finish(SelectFrame& f) {
   for (std::size_t i = 0; i < f.cases.size(); ++i) {
     const SelectCase& c = f.cases[i];
     if (c.ch == nullptr) continue;
-    Waiter& w = f.waiters[i];
+    Waiter& w = *std::launder(f.waiters + i);  // constructed by select_park_locked
     if (&w == winner) continue;
     (c.is_send ? c.ch->sendq() : c.ch->recvq()).remove(&w);
   }

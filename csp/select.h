@@ -33,6 +33,7 @@
 
 #include <array>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -59,7 +60,9 @@ struct SelectFrame {
   std::uint16_t* poll_order;  // cases.size() entries
   std::uint16_t* lock_order;  // cases.size() entries; first `nlocks` are distinct channels
   std::size_t nlocks = 0;
-  Waiter* waiters;  // cases.size() entries
+  // cases.size() slots of storage; select_park_locked constructs the Waiter of each case it
+  // queues (a nil case has none).
+  Waiter* waiters;
   SelectState state;
   WakeTarget target;
   int default_index = -1;
@@ -153,7 +156,7 @@ class SelectOp {
     frame_.cases = std::span<const SelectCase>(erased_.data(), kN);
     frame_.poll_order = poll_.data();
     frame_.lock_order = locks_.data();
-    frame_.waiters = waiters_.data();
+    frame_.waiters = reinterpret_cast<Waiter*>(waiter_storage_);
   }
   SelectOp(const SelectOp&) = delete;
   SelectOp& operator=(const SelectOp&) = delete;
@@ -178,9 +181,12 @@ class SelectOp {
 
   std::tuple<Cases...> cases_;
   std::array<SelectCase, kN> erased_{};
-  std::array<std::uint16_t, kN> poll_{};
-  std::array<std::uint16_t, kN> locks_{};
-  std::array<Waiter, kN> waiters_{};
+  // Left uninitialized: most selects find a case ready (or take the default) and never look at
+  // these. select_begin fills the orders when it locks; select_park_locked constructs a Waiter
+  // for each case it queues.
+  std::array<std::uint16_t, kN> poll_;
+  std::array<std::uint16_t, kN> locks_;
+  alignas(Waiter) std::byte waiter_storage_[kN * sizeof(Waiter)];
   SelectFrame frame_{};
 };
 
