@@ -103,15 +103,22 @@ std::int64_t FailoverConnector::items_sent_to(std::size_t level) const {
   return level < kMaxLevels ? items_[level].load() : 0;
 }
 
-// The way down from one level for one batch (shared by the copies the level's exporters hold):
-// the first take() hands the batch to the next level's pipelines, each at most once; once all
-// have it, every later take() answers OK without sending again.
-class FailoverConnector::LevelReroute final : public pipeline::Reroute {
+// One batch's way into one level. hand_over() gives the batch to each pipeline of the level at
+// most once (later calls skip the pipelines that took it, and answer OK once all have), and
+// every copy carries the same way further down (down()), so a lower level's pipeline never gets
+// the same batch twice: not when several exporters of this level fail their copies, and not
+// when the connector fell through to the lower level first and an exporter reroutes later.
+class FailoverConnector::LevelRoute final : public pipeline::Reroute {
  public:
-  LevelReroute(std::weak_ptr<FailoverConnector> connector, std::size_t level)
+  LevelRoute(std::weak_ptr<FailoverConnector> connector, std::size_t level)
       : connector_(std::move(connector)), level_(level) {}
 
+  // An exporter of the level above definitely failed its copy: counted as rerouted.
   csp::Task<absl::Status> take(csp::Context ctx, pipeline::Batch batch) override {
+    return hand_over(std::move(ctx), std::move(batch), /*rerouted=*/true);
+  }
+
+  csp::Task<absl::Status> hand_over(csp::Context ctx, pipeline::Batch batch, bool rerouted) {
     // Also after the connector's shutdown: exporters draining their queues may still move
     // batches down, as long as the lower level's pipelines take them.
     std::shared_ptr<FailoverConnector> connector = connector_.lock();
@@ -119,23 +126,33 @@ class FailoverConnector::LevelReroute final : public pipeline::Reroute {
     std::vector<bool> taken;
     {
       std::lock_guard lock(mu_);
-      if (moving_) co_return absl::UnavailableError("being moved to the next level");
+      if (moving_) co_return absl::UnavailableError("being handed to the level already");
       if (moved_) co_return absl::OkStatus();
       moving_ = true;
       taken = taken_;
     }
     taken.resize(connector->levels_[level_].size(), false);
+    const std::shared_ptr<LevelRoute> below = down(*connector);
     const std::int64_t items = batch.items;
-    absl::Status s = co_await connector->send_to_level(level_, ctx, batch, &taken);
+    absl::Status s = co_await connector->send_to_level(level_, ctx, batch, taken, below);
     std::lock_guard lock(mu_);
     taken_ = std::move(taken);
     moving_ = false;
     if (s.ok()) {
       moved_ = true;
       if (level_ < kMaxLevels) connector->items_[level_] += items;
-      connector->rerouted_ += items;
+      if (rerouted) connector->rerouted_ += items;
     }
     co_return s;
+  }
+
+  // The route into the next level for the same batch (null at the last level).
+  std::shared_ptr<LevelRoute> down(const FailoverConnector& connector) {
+    std::lock_guard lock(mu_);
+    if (down_ == nullptr && level_ + 1 < connector.levels_.size()) {
+      down_ = std::make_shared<LevelRoute>(connector_, level_ + 1);
+    }
+    return down_;
   }
 
  private:
@@ -145,24 +162,25 @@ class FailoverConnector::LevelReroute final : public pipeline::Reroute {
   bool moving_ = false;
   bool moved_ = false;
   std::vector<bool> taken_;  // the pipelines of level_ that have the batch
+  std::shared_ptr<LevelRoute> down_;
 };
 
 csp::Task<absl::Status> FailoverConnector::send_to_level(std::size_t level, const csp::Context& ctx,
                                                          const pipeline::Batch& batch,
-                                                         std::vector<bool>* taken) {
+                                                         std::vector<bool>& taken,
+                                                         const std::shared_ptr<LevelRoute>& below) {
   absl::Status first_error;
   const std::vector<std::shared_ptr<pipeline::Consumer>>& consumers = levels_[level];
-  // A level with one below it gives each pipeline's copy a way down (one per pipeline: each
-  // fails or delivers its copy on its own).
-  const bool has_lower = level + 1 < levels_.size();
   for (std::size_t i = 0; i < consumers.size(); ++i) {
-    if (taken != nullptr && (*taken)[i]) continue;
+    if (taken[i]) continue;
     pipeline::Batch copy = batch;  // kept whole for a lower level, should this one refuse
-    copy.reroute =
-        has_lower ? std::make_shared<LevelReroute>(weak_from_this(), level + 1) : nullptr;
+    copy.reroute = below;
     absl::Status s = co_await consumers[i]->consume(ctx, std::move(copy));
-    if (s.ok() && taken != nullptr) (*taken)[i] = true;
-    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+    if (s.ok()) {
+      taken[i] = true;
+    } else if (first_error.ok()) {
+      first_error = std::move(s);
+    }
   }
   co_return first_error;
 }
@@ -171,26 +189,21 @@ csp::Task<absl::Status> FailoverConnector::consume(csp::Context ctx, pipeline::B
   if (shut_down_.load(std::memory_order_acquire) || levels_.empty()) {
     co_return absl::UnavailableError(absl::StrCat("connector ", id_, " is not running"));
   }
-  const std::size_t current = current_level();
-  // The levels to try, in order: a probe of a level above the current one when one is due,
-  // then the current level and every level below it.
-  std::vector<std::size_t> order;
-  if (current > 0 && probe_due_->exchange(false, std::memory_order_relaxed)) {
-    order.push_back(next_probe_.fetch_add(1, std::memory_order_relaxed) % current);
+  // The level to start at: a higher one when a probe is due, else the highest delivering one.
+  std::size_t level = current_level();
+  if (level > 0 && probe_due_->exchange(false, std::memory_order_relaxed)) {
+    level = next_probe_.fetch_add(1, std::memory_order_relaxed) % level;
   }
-  for (std::size_t i = current; i < levels_.size(); ++i) order.push_back(i);
-  absl::Status last;
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::size_t level = order[k];
-    last = co_await send_to_level(level, ctx, batch);
-    if (last.ok()) {
-      if (level < kMaxLevels) items_[level] += batch.items;
-      co_return last;
-    }
-    if (last.code() == absl::StatusCode::kInvalidArgument) co_return last;  // bad data
-    if (k + 1 < order.size()) ++fell_through_;
+  // Then down, level by level, through the same routes the exporters' reroutes use.
+  std::shared_ptr<LevelRoute> route = std::make_shared<LevelRoute>(weak_from_this(), level);
+  for (;;) {
+    absl::Status s = co_await route->hand_over(ctx, batch, /*rerouted=*/false);
+    if (s.ok() || s.code() == absl::StatusCode::kInvalidArgument) co_return s;  // or bad data
+    std::shared_ptr<LevelRoute> below = route->down(*this);
+    if (below == nullptr) co_return s;
+    ++fell_through_;
+    route = std::move(below);
   }
-  co_return last;
 }
 
 csp::Task<void> FailoverConnector::shutdown(csp::Context) {

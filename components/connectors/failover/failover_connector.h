@@ -19,7 +19,7 @@
 //       or could not be reached, so it holds none of it): the batch carries a pipeline::Reroute
 //       to the next level, and the exporter hands it there instead of retrying it. Each
 //       pipeline of the next level receives it once, however many exporters of the level fail
-//       it. An attempt whose outcome is unknown (timeout, connection lost mid-request) is
+//       it and whether or not the connector had already fallen through to it. An attempt whose outcome is unknown (timeout, connection lost mid-request) is
 //       retried where it is: no batch reaches two levels unless the first definitely failed.
 //    An exporter with sending_queue disabled answers with the delivery outcome itself, so its
 //    errors fall through at once, including unknown outcomes (which may then arrive twice).
@@ -79,12 +79,12 @@ class FailoverConnector final : public pipeline::Connector,
  private:
   static constexpr std::size_t kMaxLevels = 16;
   bool level_delivering(std::size_t level) const;
-  class LevelReroute;
-  // Hands batch to every pipeline of `level` (skipping those marked in *taken, and marking
-  // those that accept, when taken is given); the first refusal, or OK.
+  class LevelRoute;
+  // Hands batch to every pipeline of `level` not marked in `taken` (marking those that accept),
+  // each copy carrying `below` as its reroute; the first refusal, or OK.
   csp::Task<absl::Status> send_to_level(std::size_t level, const csp::Context& ctx,
-                                        const pipeline::Batch& batch,
-                                        std::vector<bool>* taken = nullptr);
+                                        const pipeline::Batch& batch, std::vector<bool>& taken,
+                                        const std::shared_ptr<LevelRoute>& below);
   // The probe timer: a select over the ticker and the stop channel.
   static csp::Task<void> probe_every(csp::Duration interval,
                                      std::shared_ptr<std::atomic<bool>> probe_due,

@@ -344,5 +344,48 @@ TEST(FailoverConnector, ABatchTwoExportersFailedReachesTheNextLevelOnce) {
   csp::block_on(c->shutdown(deadline(5s)));
 }
 
+// Accepts every batch and keeps the reroute it came with, as an exporter's queue would.
+class CapturingPipeline final : public pipeline::Consumer {
+ public:
+  csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
+    if (refuse.load()) co_return absl::UnavailableError("queue full");
+    std::lock_guard lock(mu);
+    reroutes.push_back(batch.reroute);
+    co_return absl::OkStatus();
+  }
+  std::atomic<bool> refuse{false};
+  std::mutex mu;
+  std::vector<std::shared_ptr<pipeline::Reroute>> reroutes;
+};
+
+// A level of two pipelines: however its copies come down — both rerouted by their exporters, or
+// one refused at hand-over (the connector falls through) and the other rerouted later — each
+// pipeline of the next level receives the batch once.
+TEST(FailoverConnector, TheNextLevelGetsABatchOnceHoweverItComesDown) {
+  for (bool fall_through_first : {false, true}) {
+    SCOPED_TRACE(fall_through_first ? "one refused at hand-over" : "both rerouted");
+    auto a = std::make_shared<CapturingPipeline>();
+    auto b = std::make_shared<CapturingPipeline>();
+    auto backup = std::make_shared<ScriptedPipeline>();
+    auto c = make_connector("priority_levels: [[traces/a, traces/b], [traces/backup]]",
+                            {{"traces/a", a}, {"traces/b", b}, {"traces/backup", backup}});
+    ASSERT_TRUE(csp::block_on(c->start()).ok());
+    b->refuse = fall_through_first;
+    ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(1))).ok());
+    EXPECT_EQ(backup->count(), fall_through_first ? 1u : 0u);
+    std::vector<std::shared_ptr<pipeline::Reroute>> held = a->reroutes;
+    held.insert(held.end(), b->reroutes.begin(), b->reroutes.end());
+    ASSERT_EQ(held.size(), fall_through_first ? 1u : 2u);
+    for (const auto& reroute : held) {
+      ASSERT_NE(reroute, nullptr);
+      pipeline::Batch copy = batch(1);
+      EXPECT_TRUE(csp::block_on(reroute->take(deadline(5s), std::move(copy))).ok());
+    }
+    EXPECT_EQ(backup->count(), 1u) << "one batch, one delivery to the backup";
+    EXPECT_EQ(c->fell_through(), fall_through_first ? 1 : 0);
+    csp::block_on(c->shutdown(deadline(5s)));
+  }
+}
+
 }  // namespace
 }  // namespace components
