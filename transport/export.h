@@ -72,7 +72,8 @@ struct ExportResult {
   std::int64_t rejected_items = 0;
   std::string partial_message;
   // Client side, on failure: true when the backend certainly kept none of the request — it
-  // answered with a refusal, or the request never reached it (no connection could be made).
+  // answered with a refusal (not a gateway's 502/504), or the request never reached it (no
+  // attempt got a connection).
   // False when that is unknown: a timeout or a connection lost after the request was written
   // (the backend may have kept it). A failover may send a batch elsewhere only when true.
   bool not_received = false;

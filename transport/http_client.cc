@@ -154,7 +154,9 @@ ExportResult result_of(otlp::Signal signal, const Response& response) {
     absl::StrAppend(&message, " ", internal::av(internal::sv(response.reason())));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
   result.status = absl::Status(code, message);
-  result.not_received = true;  // the server answered, and not with success
+  // The server answered, and not with success, so it kept nothing; except a gateway's 502/504,
+  // which may come after the backend behind it got the request.
+  result.not_received = http_status != 502 && http_status != 504;
   if (http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504) {
     result.retry_after = internal::parse_retry_after(response[http::field::retry_after]);
   }
@@ -419,6 +421,7 @@ csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, 
   const std::string key = internal::format_host_port(url.host, url.port);
 
   Exchange exchange;
+  bool written = false;  // some attempt got past connecting: the server may have the request
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::shared_ptr<Socket> socket = impl.take_idle(key);
     const bool reused = socket != nullptr;
@@ -427,6 +430,7 @@ csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, 
       impl.dialed.fetch_add(1, std::memory_order_relaxed);
     }
     exchange = co_await impl.exchange(socket, !reused, url, *request, deadline, ctx);
+    if (exchange.step != "connect") written = true;
     if (!exchange.ec) {
       if (exchange.reusable && impl.options.keep_alive) {
         impl.put_idle(key, std::move(socket));
@@ -446,15 +450,15 @@ csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, 
     ExportResult late{absl::DeadlineExceededError(
         absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
                      internal::av(exchange.step), ": deadline exceeded"))};
-    late.not_received = exchange.step == "connect";
+    late.not_received = !written;
     co_return late;
   }
   if (exchange.ec) {
     ExportResult failed{absl::UnavailableError(
         absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
                      internal::av(exchange.step), ": ", exchange.ec.message()))};
-    // Nothing was sent if the connection could not be made.
-    failed.not_received = exchange.step == "connect";
+    // Nothing was sent if no connection could be made (on this attempt or an earlier one).
+    failed.not_received = !written;
     co_return failed;
   }
   co_return result_of(signal, exchange.response);

@@ -229,6 +229,19 @@ TEST_F(HttpClientTest, UnreachableServerIsUnavailable) {
   EXPECT_TRUE(result.not_received) << "nothing was sent";
 }
 
+// The pooled connection's server is gone and so is the port: the first attempt went out on the
+// old connection (the server might have taken it), so the refused reconnect does not make the
+// outcome certain.
+TEST_F(HttpClientTest, ARefusedReconnectAfterAWrittenAttemptIsNotCertain) {
+  HttpExporterClient client(client_options());
+  ASSERT_TRUE(export_blocking(client, otlp::Signal::kTraces, "").status.ok());
+  ASSERT_EQ(client.idle_connections(), 1u);
+  server_->shutdown();
+  ExportResult result = export_blocking(client, otlp::Signal::kTraces, "");
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kUnavailable) << result.status;
+  EXPECT_FALSE(result.not_received) << result.status;
+}
+
 TEST_F(HttpClientTest, TimeoutIsDeadlineExceeded) {
   testing::GatedHandler gate;
   server_->shutdown();
