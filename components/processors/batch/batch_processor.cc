@@ -149,7 +149,11 @@ csp::Task<void> BatchProcessor::run_durable() {
   bool open = true;
   while (open || in_flight > 0) {
     std::optional<Input> in;
-    csp::Chan<Input> input = open ? input_ : csp::Chan<Input>();  // nil once closed
+    // Nil once closed, and while a full batch waits for a hand-on to finish: callers then wait
+    // in the input channel (backpressure) instead of growing the batch past send_batch_size.
+    const bool full = in_flight == kMaxHandOnsInFlight &&
+                      static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size;
+    csp::Chan<Input> input = open && !full ? input_ : csp::Chan<Input>();
     const std::size_t k = co_await csp::select(csp::recv(input, &in), csp::recv(finished));
     if (k == 1) {
       --in_flight;

@@ -213,9 +213,33 @@ TEST(BatchProcessor, WithADurableQueueBehindBatchesAreGroupCommittedNotTimed) {
   for (auto& t : callers) t.join();
   EXPECT_EQ(ok.load(), 7);
   EXPECT_EQ(sink->items.load(), 7);
-  std::lock_guard lock(sink->mu);
-  EXPECT_EQ(sink->hand_ons, (std::vector<std::int64_t>{1, 1, 5}));
+  {
+    std::lock_guard lock(sink->mu);
+    EXPECT_EQ(sink->hand_ons, (std::vector<std::int64_t>{1, 1, 5}));
+  }
   csp::block_on(p->shutdown(deadline(5s)));
+
+  // With send_batch_size 2, what waits behind two hand-ons never grows past 2 items: the
+  // callers beyond wait in the input instead.
+  auto small_sink = std::make_shared<DurableSink>();
+  auto q = std::make_unique<BatchProcessor>("batch", BatchConfig{2, std::chrono::hours(1), 0},
+                                            otlp::Signal::kTraces, small_sink, host);
+  ASSERT_TRUE(csp::block_on(q->start()).ok());
+  std::vector<std::thread> more;
+  std::atomic<int> more_ok{0};
+  for (int i = 0; i < 7; ++i) {
+    more.emplace_back([&, i] {
+      if (csp::block_on(q->consume(deadline(30s), traces_batch(1, 20 + i))).ok()) ++more_ok;
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return small_sink->entered.load() == 2; }));
+  small_sink->gate.close();
+  for (auto& t : more) t.join();
+  EXPECT_EQ(more_ok.load(), 7);
+  EXPECT_EQ(small_sink->items.load(), 7);
+  std::lock_guard lock(small_sink->mu);
+  for (std::int64_t n : small_sink->hand_ons) EXPECT_LE(n, 2);
+  csp::block_on(q->shutdown(deadline(5s)));
 }
 
 TEST(BatchProcessor, WithADurableQueueBehindCallersAreAnsweredOnlyOncePersisted) {
