@@ -188,7 +188,7 @@ class Validator {
       WireType type = WireType::kVarint;
       if (!read_tag(p, end, number, type)) return fail("invalid tag", nullptr);
       const internal::FieldInfo* field = info.find_by_number(number);
-      if (field == nullptr || !known(*field, type)) {
+      if (field == nullptr || !field->parsed_from(type)) {
         if (!skip_unknown(p, end, number, type, level)) return false;
         decoded_bytes_ += decode_cost::unknown_bytes(p - field_start);
         continue;
@@ -234,14 +234,6 @@ class Validator {
   const internal::FieldInfo* field() const { return field_; }
 
  private:
-  // Whether the parser reads `field` from wire type `type` (else it is an unknown field).
-  static bool known(const internal::FieldInfo& field, WireType type) {
-    if (field.wire_type == WireType::kStartGroup) return false;  // not in OTLP; framed only
-    if (type == field.wire_type) return true;
-    return type == WireType::kLen && field.repeated && field.message == nullptr &&
-           field.wire_type != WireType::kLen;  // packed
-  }
-
   bool fail(const char* what, const internal::FieldInfo* field) {
     what_ = what;
     field_ = field;

@@ -38,6 +38,8 @@ void walk(std::string_view bytes, const MessageInfo& info, int depth, int64_t& t
       return;
     }
     const internal::FieldInfo* field = info.find_by_number(number);
+    // A known number on a wire type the parser does not read it from is an unknown field.
+    if (field != nullptr && !field->parsed_from(type)) field = nullptr;
     if (type != WireType::kLen) {
       if (!reader.skip(number, type)) {
         total += static_cast<int64_t>(bytes.data() + bytes.size() - field_start);

@@ -45,6 +45,15 @@ struct FieldInfo {
   int fixed_bytes = 0;
   // A proto3 `string`: the parser refuses invalid UTF-8.
   bool utf8 = false;
+
+  // Whether protobuf's parser reads this field from wire type `type`; otherwise the field on the
+  // wire is an unknown field to it (kept as such).
+  bool parsed_from(WireType type) const {
+    if (wire_type == WireType::kStartGroup) return false;  // not in OTLP; framed only
+    if (type == wire_type) return true;
+    return type == WireType::kLen && repeated && message == nullptr &&
+           wire_type != WireType::kLen;  // packed
+  }
 };
 
 struct MessageInfo {
