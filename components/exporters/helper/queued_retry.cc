@@ -182,10 +182,7 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(std::move(record));
     if (!seq.ok() && count_items) durable_items_ -= items;
     if (seq.ok()) {
-      if (batch.reroute != nullptr) {
-        std::lock_guard lock(reroutes_mu_);
-        reroutes_.emplace(*seq, std::move(batch.reroute));
-      }
+      if (batch.reroute != nullptr) remember_reroute(*seq, std::move(batch.reroute));
       accepted_items_ += items;
       co_return absl::OkStatus();
     }
@@ -286,6 +283,24 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
   senders_.done();
 }
 
+void QueuedRetryExporter::remember_reroute(std::uint64_t seq,
+                                           std::shared_ptr<pipeline::Reroute> reroute) {
+  std::size_t size = 0;
+  {
+    std::lock_guard lock(reroutes_mu_);
+    reroutes_.emplace(seq, std::move(reroute));
+    size = reroutes_.size();
+  }
+  // A sender may have settled the record before this entry was made (it is readable once
+  // synced, before append's caller resumes); nobody erases such an entry. Records before the
+  // log's persisted cursor are all settled, so their entries can go.
+  if (size > kPruneReroutesAbove) {
+    const std::uint64_t settled_below = log_->stats().persisted_cursor;
+    std::lock_guard lock(reroutes_mu_);
+    reroutes_.erase(reroutes_.begin(), reroutes_.lower_bound(settled_below));
+  }
+}
+
 std::shared_ptr<pipeline::Reroute> QueuedRetryExporter::reroute_of(
     const pipeline::Batch& batch, std::optional<std::uint64_t> durable_seq) {
   if (batch.reroute != nullptr || !durable_seq) return batch.reroute;
@@ -361,10 +376,11 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
                              " attempt(s): ", std::string(text), ": ", out.status.ToString()));
       return out.status;
     };
-    if (!out.retryable) co_return give_up(GaveUp::kPermanent, "not retryable");
-    delivering_.store(false, std::memory_order_relaxed);
-    // Definitely not delivered here: another route may take it (a failover's next level).
-    if (out.not_received) {
+    if (out.retryable) delivering_.store(false, std::memory_order_relaxed);
+    // Definitely not delivered here: another route may take it (a failover's next level),
+    // whether this backend may take it later or refuses it for good (say, unauthorized). Data
+    // refused as bad (INVALID_ARGUMENT) would be refused there too: dropped below.
+    if (out.not_received && out.status.code() != absl::StatusCode::kInvalidArgument) {
       const std::shared_ptr<pipeline::Reroute> reroute = reroute_of(batch, durable_seq);
       if (reroute != nullptr) {
         const bool taken = co_await try_reroute(ctx, batch, reroute);
@@ -374,6 +390,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
         }
       }
     }
+    if (!out.retryable) co_return give_up(GaveUp::kPermanent, "not retryable");
     if (!retry_.enabled) co_return give_up(GaveUp::kExhausted, "retries disabled");
     if (ctx.is_done()) co_return give_up(GaveUp::kShutdown, "shutting down");
     // Wait the server's retry-after if it gave one, else the backoff with jitter.

@@ -28,18 +28,20 @@
 //    running at the deadline is abandoned and its record stays in the log, as does everything
 //    not delivered: the next start delivers it (at least once; a batch whose delivery was cut
 //    short may arrive twice).
-//  - Reroute (a batch from a failover connector, pipeline::Reroute): when an attempt fails
-//    retryably and the backend certainly kept none of it (SendOutcome::not_received), the batch
-//    is handed to its reroute instead of being retried here; once taken it counts as
-//    `rerouted`. A batch whose outcome is unknown (a timeout, a connection lost mid-request)
-//    stays and is retried here, so no batch reaches two levels unless the first definitely
-//    failed. A durable queue remembers reroutes for the records appended in this run only:
-//    after a restart its records are retried where they are.
+//  - Reroute (a batch from a failover connector, pipeline::Reroute): when an attempt fails and
+//    the backend certainly kept none of it (SendOutcome::not_received) — retryably, or for
+//    good for any reason but bad data (INVALID_ARGUMENT) — the batch is handed to its reroute
+//    instead of being retried or dropped here; once taken it counts as `rerouted`. A batch whose
+//    outcome is unknown (a timeout, a connection lost mid-request) stays and is retried here, so no
+//    batch reaches two levels unless the first definitely failed. A durable queue remembers
+//    reroutes for the records appended in this run only: after a restart its records are retried
+//    where they are.
 //  - Sizer kItems: the queue holds at most queue_size items; a batch waits (or, without
 //    block_on_overflow, is refused) until its items fit, in arrival order. A batch larger than
 //    the whole queue is taken only into an empty queue. A durable queue counts the items of
 //    the batches appended since it opened; what it recovered at start counts against the
-//    disk bound only (its items are known only as they are read).
+//    disk bound only (its items are known only as they are read), and so, until the next
+//    start, do records of this run that the log skips as corrupt or dead-letters.
 //  - Time: waits between attempts and max_elapsed_time follow a RetryClock (retry_clock.h),
 //    the real one unless set_retry_clock() gave another before start(); the per-attempt
 //    timeout is always real time.
@@ -167,6 +169,9 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Task<absl::Status> send_with_retry(csp::Context ctx, const pipeline::Batch& batch,
                                           GaveUp* why = nullptr,
                                           std::optional<std::uint64_t> durable_seq = {});
+  // Keeps a durable record's reroute until the record is settled.
+  void remember_reroute(std::uint64_t seq, std::shared_ptr<pipeline::Reroute> reroute);
+  static constexpr std::size_t kPruneReroutesAbove = 4096;
   // The batch's reroute; for a durable record, the one its consume() call brought.
   std::shared_ptr<pipeline::Reroute> reroute_of(const pipeline::Batch& batch,
                                                 std::optional<std::uint64_t> durable_seq);
