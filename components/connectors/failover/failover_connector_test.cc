@@ -91,6 +91,24 @@ RetryConfig fast_retry() {
   return retry;
 }
 
+// Shuts the connector down, then its exporters, as the graph does (30 s at most).
+void shut_down_in_order(FailoverConnector& c, QueuedRetryExporter& primary,
+                        QueuedRetryExporter& backup) {
+  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
+  csp::block_on(c.shutdown(ctx));
+  csp::block_on(primary.shutdown(ctx));
+  csp::block_on(backup.shutdown(ctx));
+  cancel();
+}
+
+// Every one of the `sent` batches reached one backend or the other, exactly once.
+void expect_each_once(ScriptedBackend& primary, ScriptedBackend& backup, int sent) {
+  std::multiset<std::string> all = primary.delivered;
+  all.insert(backup.delivered.begin(), backup.delivered.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+}
+
 // Hands a copy of each batch to every exporter, as a pipeline with two exporters does.
 class FanOut final : public pipeline::Consumer {
  public:
@@ -239,15 +257,8 @@ TEST(FailoverConnector, WithSendingQueuesEveryBatchIsDeliveredOnceAcrossLevels) 
   primary_backend.up = true;  // the queued batch at its head goes through, and traffic returns
   while (!primary->delivering()) std::this_thread::sleep_for(1ms);
   send(10);
-  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
-  csp::block_on(c->shutdown(ctx));
-  csp::block_on(primary->shutdown(ctx));
-  csp::block_on(backup->shutdown(ctx));
-  cancel();
-  std::multiset<std::string> all = primary_backend.delivered;
-  all.insert(backup_backend.delivered.begin(), backup_backend.delivered.end());
-  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
-  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+  shut_down_in_order(*c, *primary, *backup);
+  expect_each_once(primary_backend, backup_backend, sent);
   EXPECT_GE(backup_backend.delivered.size(), 20u);
   EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1), sent);
   EXPECT_EQ(primary->counts().sent + backup->counts().sent, sent);
@@ -295,15 +306,8 @@ TEST(FailoverConnector, BatchesADownLevelDefinitelyFailedMoveToTheNextLevel) {
     return primary_backend.count() > 5;
   })) << "a probe found the primary again";
   send(10);
-  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
-  csp::block_on(c->shutdown(ctx));
-  csp::block_on(primary->shutdown(ctx));
-  csp::block_on(backup->shutdown(ctx));
-  cancel();
-  std::multiset<std::string> all = primary_backend.delivered;
-  all.insert(backup_backend.delivered.begin(), backup_backend.delivered.end());
-  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
-  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+  shut_down_in_order(*c, *primary, *backup);
+  expect_each_once(primary_backend, backup_backend, sent);
   EXPECT_GE(primary_backend.count(), 5u + 10u);
   EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1) - c->items_rerouted(), sent);
   EXPECT_EQ(primary->counts().sent + primary->counts().rerouted, c->items_sent_to(0));
