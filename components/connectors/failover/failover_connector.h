@@ -19,8 +19,9 @@
 //       or could not be reached, so it holds none of it): the batch carries a pipeline::Reroute
 //       to the next level, and the exporter hands it there instead of retrying it. Each
 //       pipeline of the next level receives it once, however many exporters of the level fail
-//       it and whether or not the connector had already fallen through to it. An attempt whose outcome is unknown (timeout, connection lost mid-request) is
-//       retried where it is: no batch reaches two levels unless the first definitely failed.
+//       it and whether or not the connector had already fallen through to it. An attempt
+//       whose outcome is unknown (timeout, connection lost mid-request) is retried where it
+//       is: no batch reaches two levels unless the first definitely failed.
 //    An exporter with sending_queue disabled answers with the delivery outcome itself, so its
 //    errors fall through at once, including unknown outcomes (which may then arrive twice).
 //    At the last level batches are retried there. Data rejected as bad (INVALID_ARGUMENT) is
