@@ -91,23 +91,48 @@ RetryConfig fast_retry() {
   return retry;
 }
 
-// Shuts the connector down, then its exporters, as the graph does (30 s at most).
-void shut_down_in_order(FailoverConnector& c, QueuedRetryExporter& primary,
-                        QueuedRetryExporter& backup) {
-  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
-  csp::block_on(c.shutdown(ctx));
-  csp::block_on(primary.shutdown(ctx));
-  csp::block_on(backup.shutdown(ctx));
-  cancel();
-}
+// A primary and a backup QueuedRetryExporter, each sending to its ScriptedBackend, behind a
+// started failover connector configured by `yaml`; batches are numbered as they are sent.
+struct TwoLevels {
+  TwoLevels(std::size_t consumers, const std::string& yaml)
+      : primary(
+            std::make_shared<QueuedRetryExporter>("otlp/primary", QueueConfig{true, consumers, 100},
+                                                  fast_retry(), 1s, primary_backend.fn(), host)),
+        backup(std::make_shared<QueuedRetryExporter>("otlp/backup",
+                                                     QueueConfig{true, consumers, 100},
+                                                     fast_retry(), 1s, backup_backend.fn(), host)) {
+    EXPECT_TRUE(csp::block_on(primary->start()).ok());
+    EXPECT_TRUE(csp::block_on(backup->start()).ok());
+    c = make_connector(yaml, {{"traces/primary", primary}, {"traces/backup", backup}});
+    EXPECT_TRUE(csp::block_on(c->start()).ok());
+  }
 
-// Every one of the `sent` batches reached one backend or the other, exactly once.
-void expect_each_once(ScriptedBackend& primary, ScriptedBackend& backup, int sent) {
-  std::multiset<std::string> all = primary.delivered;
-  all.insert(backup.delivered.begin(), backup.delivered.end());
-  EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
-  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
-}
+  void send(int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
+    }
+  }
+
+  // Shuts the connector down, then its exporters, as the graph does (30 s at most), and checks
+  // that every batch sent reached one backend or the other, exactly once.
+  void shut_down_and_expect_each_once() {
+    auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), 30s);
+    csp::block_on(c->shutdown(ctx));
+    csp::block_on(primary->shutdown(ctx));
+    csp::block_on(backup->shutdown(ctx));
+    cancel();
+    std::multiset<std::string> all = primary_backend.delivered;
+    all.insert(backup_backend.delivered.begin(), backup_backend.delivered.end());
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(sent)) << "exactly once overall";
+    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(sent));
+  }
+
+  pipeline::Host host{pipeline::LogLevel::kError};
+  ScriptedBackend primary_backend, backup_backend;
+  std::shared_ptr<QueuedRetryExporter> primary, backup;
+  std::shared_ptr<FailoverConnector> c;
+  int sent = 0;
+};
 
 // Hands a copy of each batch to every exporter, as a pipeline with two exporters does.
 class FanOut final : public pipeline::Consumer {
@@ -230,87 +255,51 @@ TEST(FailoverConnector, ConfigErrorsNameTheKey) {
 // there; failover follows the outcome at the head of the queue, and when the primary comes
 // back every batch has been delivered exactly once, to one backend or the other.
 TEST(FailoverConnector, WithSendingQueuesEveryBatchIsDeliveredOnceAcrossLevels) {
-  pipeline::Host host(pipeline::LogLevel::kError);
-  ScriptedBackend primary_backend, backup_backend;
-  const RetryConfig retry = fast_retry();
-  auto primary = std::make_shared<QueuedRetryExporter>("otlp/primary", QueueConfig{true, 1, 100},
-                                                       retry, 1s, primary_backend.fn(), host);
-  auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", QueueConfig{true, 1, 100},
-                                                      retry, 1s, backup_backend.fn(), host);
-  ASSERT_TRUE(csp::block_on(primary->start()).ok());
-  ASSERT_TRUE(csp::block_on(backup->start()).ok());
-  auto c = make_connector("priority_levels: [[traces/primary], [traces/backup]]",
-                          {{"traces/primary", primary}, {"traces/backup", backup}});
-  ASSERT_TRUE(csp::block_on(c->start()).ok());
-  int sent = 0;
-  auto send = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
-    }
-  };
-  send(10);
-  primary_backend.up = false;
+  TwoLevels t(1, "priority_levels: [[traces/primary], [traces/backup]]");
+  t.send(10);
+  t.primary_backend.up = false;
   // The next batches go to the primary until a delivery at the head of its queue fails.
-  while (primary->delivering()) send(1);
-  send(20);  // all to the backup
-  EXPECT_GE(backup->counts().accepted, 20);
-  primary_backend.up = true;  // the queued batch at its head goes through, and traffic returns
-  while (!primary->delivering()) std::this_thread::sleep_for(1ms);
-  send(10);
-  shut_down_in_order(*c, *primary, *backup);
-  expect_each_once(primary_backend, backup_backend, sent);
-  EXPECT_GE(backup_backend.delivered.size(), 20u);
-  EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1), sent);
-  EXPECT_EQ(primary->counts().sent + backup->counts().sent, sent);
-  EXPECT_EQ(c->items_rerouted(), 0) << "an unknown outcome is retried where it is";
+  while (t.primary->delivering()) t.send(1);
+  t.send(20);  // all to the backup
+  EXPECT_GE(t.backup->counts().accepted, 20);
+  t.primary_backend.up = true;  // the queued batch at its head goes through, traffic returns
+  while (!t.primary->delivering()) std::this_thread::sleep_for(1ms);
+  t.send(10);
+  t.shut_down_and_expect_each_once();
+  EXPECT_GE(t.backup_backend.delivered.size(), 20u);
+  EXPECT_EQ(t.c->items_sent_to(0) + t.c->items_sent_to(1), t.sent);
+  EXPECT_EQ(t.primary->counts().sent + t.backup->counts().sent, t.sent);
+  EXPECT_EQ(t.c->items_rerouted(), 0) << "an unknown outcome is retried where it is";
 }
 
 // The primary's backend refuses for certain (it answers, keeping nothing): what is queued for
 // it moves to the backup instead of waiting there, each batch once; when the primary is back,
 // a probe finds it and traffic returns. Every batch is delivered exactly once overall.
 TEST(FailoverConnector, BatchesADownLevelDefinitelyFailedMoveToTheNextLevel) {
-  pipeline::Host host(pipeline::LogLevel::kError);
-  ScriptedBackend primary_backend, backup_backend;
-  primary_backend.refusal_certain = true;
-  auto primary = std::make_shared<QueuedRetryExporter>(
-      "otlp/primary", QueueConfig{true, 2, 100}, fast_retry(), 1s, primary_backend.fn(), host);
-  auto backup = std::make_shared<QueuedRetryExporter>("otlp/backup", QueueConfig{true, 2, 100},
-                                                      fast_retry(), 1s, backup_backend.fn(), host);
-  ASSERT_TRUE(csp::block_on(primary->start()).ok());
-  ASSERT_TRUE(csp::block_on(backup->start()).ok());
-  auto c =
-      make_connector("{priority_levels: [[traces/primary], [traces/backup]], retry_interval: 20ms}",
-                     {{"traces/primary", primary}, {"traces/backup", backup}});
-  ASSERT_TRUE(csp::block_on(c->start()).ok());
-  int sent = 0;
-  auto send = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(csp::block_on(c->consume(deadline(5s), batch(sent++))).ok());
-    }
-  };
-  send(5);
-  ASSERT_TRUE(eventually([&] { return primary_backend.count() == 5; }));
-  primary_backend.up = false;
-  send(40);  // into the primary's queue until its head fails, then to the backup
-  ASSERT_TRUE(eventually([&] { return backup_backend.count() == 40; }))
+  TwoLevels t(2, "{priority_levels: [[traces/primary], [traces/backup]], retry_interval: 20ms}");
+  t.primary_backend.refusal_certain = true;
+  t.send(5);
+  ASSERT_TRUE(eventually([&] { return t.primary_backend.count() == 5; }));
+  t.primary_backend.up = false;
+  t.send(40);  // into the primary's queue until its head fails, then to the backup
+  ASSERT_TRUE(eventually([&] { return t.backup_backend.count() == 40; }))
       << "everything sent while the primary was down reached the backup: "
-      << backup_backend.count();
-  EXPECT_EQ(primary_backend.count(), 5u);
-  EXPECT_GT(c->items_rerouted(), 0) << "some batches were queued for the primary and moved";
-  EXPECT_EQ(primary->counts().rerouted, c->items_rerouted());
-  EXPECT_EQ(primary->counts().pending(), 0);
+      << t.backup_backend.count();
+  EXPECT_EQ(t.primary_backend.count(), 5u);
+  EXPECT_GT(t.c->items_rerouted(), 0) << "some batches were queued for the primary and moved";
+  EXPECT_EQ(t.primary->counts().rerouted, t.c->items_rerouted());
+  EXPECT_EQ(t.primary->counts().pending(), 0);
 
-  primary_backend.up = true;
+  t.primary_backend.up = true;
   ASSERT_TRUE(eventually([&] {
-    send(1);
-    return primary_backend.count() > 5;
+    t.send(1);
+    return t.primary_backend.count() > 5;
   })) << "a probe found the primary again";
-  send(10);
-  shut_down_in_order(*c, *primary, *backup);
-  expect_each_once(primary_backend, backup_backend, sent);
-  EXPECT_GE(primary_backend.count(), 5u + 10u);
-  EXPECT_EQ(c->items_sent_to(0) + c->items_sent_to(1) - c->items_rerouted(), sent);
-  EXPECT_EQ(primary->counts().sent + primary->counts().rerouted, c->items_sent_to(0));
+  t.send(10);
+  t.shut_down_and_expect_each_once();
+  EXPECT_GE(t.primary_backend.count(), 5u + 10u);
+  EXPECT_EQ(t.c->items_sent_to(0) + t.c->items_sent_to(1) - t.c->items_rerouted(), t.sent);
+  EXPECT_EQ(t.primary->counts().sent + t.primary->counts().rerouted, t.c->items_sent_to(0));
 }
 
 // A level whose pipeline has two exporters: both fail each batch for certain, and the next
