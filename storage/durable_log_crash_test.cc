@@ -229,11 +229,10 @@ class CrashModel {
     for (const auto& [seq, id] : held_) ++crashes_held_[id];
   }
 
-  void process_crash() {
-    if (trace_) std::fprintf(stderr, "%d PROCESS CRASH\n", step_);
-    count_crash();
-    fs_.process_crash();
-    log_.reset();  // the process is gone: its close reaches nothing
+  // What a process death and a power cut share: the log goes without closing (its close reaches
+  // nothing), the file system comes back without injected faults or a space budget.
+  void lose_the_log() {
+    log_.reset();
     fs_.power_on();
     armed_ = false;
     fired_seen_ = fs_.fired_faults().size();
@@ -241,6 +240,13 @@ class CrashModel {
       fs_.set_space_budget(std::nullopt);
       budget_ = false;
     }
+  }
+
+  void process_crash() {
+    if (trace_) std::fprintf(stderr, "%d PROCESS CRASH\n", step_);
+    count_crash();
+    fs_.process_crash();
+    lose_the_log();
     // Nothing written is lost: like a clean restart for the model, counts aside.
     reopen(/*after_power_loss=*/false);
   }
@@ -249,14 +255,7 @@ class CrashModel {
     if (trace_) std::fprintf(stderr, "%d CRASH\n", step_);
     count_crash();
     fs_.power_loss(scenario_.mode);
-    log_.reset();  // the power is off: its close reaches nothing
-    fs_.power_on();
-    armed_ = false;
-    fired_seen_ = fs_.fired_faults().size();
-    if (budget_) {
-      fs_.set_space_budget(std::nullopt);
-      budget_ = false;
-    }
+    lose_the_log();
     // Open must cope with faults of its own too (truncate, manifest rewrite are best effort).
     if (rng_() % 3 == 0) arm_fault();
     reopen(/*after_power_loss=*/true);
