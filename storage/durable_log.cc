@@ -964,11 +964,25 @@ absl::Status DurableLog::close() {
   return status;
 }
 
+std::uint64_t DurableLog::pending_locked() const {
+  return stats_.recovered + stats_.appended - stats_.acknowledged - stats_.dead_lettered -
+         stats_.dead_letter_discarded - stats_.corrupt_skipped;
+}
+
+std::uint64_t DurableLog::pending() const {
+  std::lock_guard lock(mu_);
+  return pending_locked();
+}
+
+std::uint64_t DurableLog::persisted_cursor() const {
+  std::lock_guard lock(mu_);
+  return persisted_cursor_;
+}
+
 DurableLogStats DurableLog::stats() const {
   std::lock_guard lock(mu_);
   DurableLogStats s = stats_;
-  s.pending = s.recovered + s.appended - s.acknowledged - s.dead_lettered -
-              s.dead_letter_discarded - s.corrupt_skipped;
+  s.pending = pending_locked();
   s.persisted_cursor = persisted_cursor_;
   s.next_seq = next_seq_;
   s.disk_bytes = disk_bytes_;

@@ -221,6 +221,9 @@ class DurableLog {
   absl::Status close();
 
   DurableLogStats stats() const;
+  // stats().pending and stats().persisted_cursor without copying the rest (per append).
+  std::uint64_t pending() const;
+  std::uint64_t persisted_cursor() const;
   const std::string& dir() const { return dir_; }
 
   // Shared between an append and the I/O thread; public only so the .cc can name it.
@@ -400,6 +403,7 @@ class DurableLog {
   absl::Status flush_status_ ABSL_GUARDED_BY(mu_);
 
   DurableLogStats stats_ ABSL_GUARDED_BY(mu_);
+  std::uint64_t pending_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The `inflight` file: null when tracking is off (max_crashes_in_flight == 0, or it could not
   // be set up at open). Slots are handed to records under mu_; a slot is written only by the

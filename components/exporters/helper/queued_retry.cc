@@ -161,7 +161,7 @@ csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline:
   const std::int64_t items = batch.items;
   if (log_ != nullptr) {
     if (queue_config_.sizer == QueueSizer::kRequests &&
-        log_->stats().pending >= queue_config_.queue_size) {
+        log_->pending() >= queue_config_.queue_size) {
       co_return absl::UnavailableError(absl::StrCat("exporter ", id_, ": sending queue is full (",
                                                     queue_config_.queue_size, " batches on disk)"));
     }
@@ -295,7 +295,7 @@ void QueuedRetryExporter::remember_reroute(std::uint64_t seq,
   // synced, before append's caller resumes); nobody erases such an entry. Records before the
   // log's persisted cursor are all settled, so their entries can go.
   if (size > kPruneReroutesAbove) {
-    const std::uint64_t settled_below = log_->stats().persisted_cursor;
+    const std::uint64_t settled_below = log_->persisted_cursor();
     std::lock_guard lock(reroutes_mu_);
     reroutes_.erase(reroutes_.begin(), reroutes_.lower_bound(settled_below));
   }
