@@ -838,7 +838,7 @@ void DurableLog::do_slot_writes(std::span<const SlotWrite> writes) {
   std::uint64_t errors = 0;
   for (const SlotWrite& w : writes) {
     const internal::InFlightSlot slot{w.seq, w.crashes, static_cast<SlotState>(w.state)};
-    const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
+    const std::uint64_t offset = internal::in_flight_slot_offset(w.slot);
     if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
   }
   {
@@ -881,7 +881,7 @@ void DurableLog::freeze_slots() {
   std::uint64_t errors = 0;
   for (const SlotWrite& w : writes) {
     const internal::InFlightSlot slot{w.seq, w.crashes, static_cast<SlotState>(w.state)};
-    const std::uint64_t offset = std::uint64_t{w.slot} * internal::kInFlightSlotBytes;
+    const std::uint64_t offset = internal::in_flight_slot_offset(w.slot);
     if (!w.file->pwrite(offset, internal::encode_slot(slot)).ok()) ++errors;
   }
   if (errors == 0) return;

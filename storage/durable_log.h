@@ -29,9 +29,10 @@
 //    max_crashes_in_flight is not handed out again after open(): it is dead-lettered like a
 //    record past max_deliveries (counted as dead_lettered and dead_lettered_after_crashes). A
 //    clean close() counts nothing; a settled record drops out of the tracking. The file
-//    is written with plain pwrites, never synced on the delivery path: a power cut may lose a
-//    count (one crash not counted), a torn or garbage file is read as "no crash", and it never
-//    stops open().
+//    is written with plain pwrites, never synced on the delivery path, and names the machine's
+//    boot: only a process death within one boot counts. A power cut or reboot counts nothing
+//    (the slots that survive it may be stale), a torn or garbage file is read as "no crash",
+//    and it never stops open().
 //  - On a crash at any point (process or power, under kAlways): every record whose append returned
 //    OK and that was not settled (acked or dead-lettered) before the cursor was last persisted is
 //    delivered again after open(). Records settled after the last cursor write may be delivered
@@ -144,7 +145,8 @@ struct RecoveryStats {
   std::uint64_t corrupt_bytes_dropped = 0;    // undelimitable bytes in older segments (ignored)
   std::uint64_t dead_letter_torn_bytes = 0;   // partial frame cut from dead_letter.log
   std::uint64_t in_flight_at_crash = 0;       // records handed out when the last process died
-  std::uint64_t crash_limit_reached = 0;      // of which (or earlier) at max_crashes_in_flight
+  std::uint64_t in_flight_at_reboot = 0;  // handed out before a power cut or reboot: not counted
+  std::uint64_t crash_limit_reached = 0;  // of which (or earlier) at max_crashes_in_flight
 };
 
 // Counters since open(). Conservation, at any quiescent moment:

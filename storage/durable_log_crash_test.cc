@@ -6,8 +6,9 @@
 //  - the log always opens; an injected error in a segment write or sync fails the append that
 //    hit it; with no fault armed an append succeeds or is refused as full (ResourceExhausted);
 //  - crashes are power cuts or process deaths (unsynced writes kept). A record may be missing
-//    after a crash for max_crashes_in_flight only if it was held by us at that many crashes
-//    (the log can count fewer — a power cut may lose a mark — never more).
+//    after a crash for max_crashes_in_flight only if it was held by us at that many process
+//    deaths; power cuts count nothing, even when they keep stale slots of the `inflight` file
+//    (the log can count fewer — a failed slot write stops the counting — never more).
 // Seeded: a failure prints its seed and step; rerun with that seed to replay it.
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "storage/durable_log.h"
+#include "storage/internal/inflight.h"
 #include "storage/testing/fault_injecting_file_system.h"
 
 namespace storage {
@@ -224,7 +226,8 @@ class CrashModel {
     }
   }
 
-  // Every record we hold at a crash may count one crash against it.
+  // Every record we hold when the process dies may count one crash against it. A power cut
+  // counts nothing: the log counts only deaths within one boot.
   void count_crash() {
     for (const auto& [seq, id] : held_) ++crashes_held_[id];
   }
@@ -253,7 +256,6 @@ class CrashModel {
 
   void crash() {
     if (trace_) std::fprintf(stderr, "%d CRASH\n", step_);
-    count_crash();
     fs_.power_loss(scenario_.mode);
     lose_the_log();
     // Open must cope with faults of its own too (truncate, manifest rewrite are best effort).
@@ -264,9 +266,28 @@ class CrashModel {
     fired_seen_ = fs_.fired_faults().size();
   }
 
+  // What the in-flight file says before open reads it: one line per slot that decodes.
+  void trace_in_flight_file() const {
+    const std::optional<std::string> bytes = fs_.contents(std::string(kDir) + "/inflight");
+    if (!bytes) {
+      std::fprintf(stderr, "   inflight: none\n");
+      return;
+    }
+    std::fprintf(stderr, "   inflight: %zu bytes\n", bytes->size());
+    for (std::size_t off = internal::kInFlightSlotBytes;
+         off + internal::kInFlightSlotBytes <= bytes->size(); off += internal::kInFlightSlotBytes) {
+      const auto slot = internal::decode_slot(bytes->substr(off, internal::kInFlightSlotBytes));
+      if (!slot) continue;
+      std::fprintf(stderr, "   slot %zu seq %llu crashes %u state %u\n",
+                   off / internal::kInFlightSlotBytes - 1, (unsigned long long)slot->seq,
+                   slot->crashes, static_cast<unsigned>(slot->state));
+    }
+  }
+
   // Opens the log and takes every record in it, checking the model.
   void reopen(bool after_power_loss) {
     ++reopens_;
+    if (trace_) trace_in_flight_file();
     absl::StatusOr<std::unique_ptr<DurableLog>> log = DurableLog::open(fs_, kDir, options_);
     ASSERT_TRUE(log.ok()) << where() << ": the log did not open: " << log.status();
     log_ = std::move(*log);
@@ -274,13 +295,15 @@ class CrashModel {
       const DurableLogStats s = log_->stats();
       std::fprintf(stderr,
                    "%d REOPEN cursor %llu next %llu recovered %llu segments %llu torn %llu "
-                   "corrupt %llu dropped %llu manifest %d\n",
+                   "corrupt %llu dropped %llu manifest %d at_crash %llu limit %llu\n",
                    step_, (unsigned long long)s.persisted_cursor, (unsigned long long)s.next_seq,
                    (unsigned long long)s.recovered, (unsigned long long)s.segments,
                    (unsigned long long)s.recovery.torn_bytes_truncated,
                    (unsigned long long)s.recovery.corrupt_records_skipped,
                    (unsigned long long)s.recovery.corrupt_bytes_dropped,
-                   static_cast<int>(s.recovery.manifest));
+                   static_cast<int>(s.recovery.manifest),
+                   (unsigned long long)s.recovery.in_flight_at_crash,
+                   (unsigned long long)s.recovery.crash_limit_reached);
       for (const auto& f : fs_.fired_faults()) {
         std::fprintf(stderr, "   fired %d %s\n", static_cast<int>(f.op), f.path.c_str());
       }

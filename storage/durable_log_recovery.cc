@@ -230,23 +230,28 @@ void DurableLog::recover_in_flight_file(std::uint64_t cursor, std::uint64_t end)
   }
   // What the last process left: one entry per record, handed out if any slot says so.
   std::map<std::uint64_t, internal::InFlightSlot> found;
-  bool had_bytes = false;
+  const std::uint64_t boot = internal::boot_hash(fs_.boot_id());
+  bool same_boot = false;  // handed-out slots count only if the machine did not restart
+  bool any_slot = false;   // the file says something, if only about records now gone
   if (absl::StatusOr<std::unique_ptr<File>> old = fs_.open(path, OpenMode::kExisting); old.ok()) {
     absl::StatusOr<std::uint64_t> size = (*old)->size();
     std::string data;
     if (size.ok() && *size > 0) {
-      had_bytes = true;
-      const std::uint64_t cap =
-          std::uint64_t{internal::kMaxInFlightSlots} * internal::kInFlightSlotBytes;
+      const std::uint64_t cap = internal::in_flight_slot_offset(internal::kMaxInFlightSlots);
       if (!(*old)->pread(0, std::min(*size, cap), &data).ok()) data.clear();
     }
-    for (std::size_t off = 0; off + internal::kInFlightSlotBytes <= data.size();
-         off += internal::kInFlightSlotBytes) {
+    const std::optional<std::uint64_t> written_in =
+        internal::decode_header(std::string_view(data).substr(0, internal::kInFlightSlotBytes));
+    same_boot = written_in == boot;
+    for (std::size_t off = internal::kInFlightSlotBytes;
+         off + internal::kInFlightSlotBytes <= data.size(); off += internal::kInFlightSlotBytes) {
       const std::optional<internal::InFlightSlot> slot =
           internal::decode_slot(std::string_view(data).substr(off, internal::kInFlightSlotBytes));
       // Settled records (below the cursor) are forgotten; so are numbers past the last record,
       // which a new append will take (their count must not pass to it).
-      if (!slot || slot->seq < cursor || slot->seq >= end) continue;
+      if (!slot) continue;
+      any_slot = true;
+      if (slot->seq < cursor || slot->seq >= end) continue;
       internal::InFlightSlot& e = found[slot->seq];
       e.seq = slot->seq;
       e.crashes = std::max(e.crashes, slot->crashes);
@@ -258,7 +263,10 @@ void DurableLog::recover_in_flight_file(std::uint64_t cursor, std::uint64_t end)
   std::vector<internal::InFlightSlot> slots;
   for (const auto& [seq, e] : found) {
     std::uint32_t crashes = e.crashes;
-    if (e.state == internal::SlotState::kHandedOut) {
+    if (e.state == internal::SlotState::kHandedOut && !same_boot) {
+      // The slot may be older than the record's settling (its zeros never reached the disk).
+      ++stats_.recovery.in_flight_at_reboot;
+    } else if (e.state == internal::SlotState::kHandedOut) {
       ++stats_.recovery.in_flight_at_crash;
       if (crashes < UINT32_MAX) ++crashes;
     }
@@ -268,25 +276,28 @@ void DurableLog::recover_in_flight_file(std::uint64_t cursor, std::uint64_t end)
     slots.push_back(internal::InFlightSlot{seq, crashes, internal::SlotState::kResting});
   }
   absl::Status status;
-  if (!found.empty()) {
-    // Replace the file whole and durably: a power cut must not bring back the handed-out
-    // slots just counted (they would be counted twice).
-    status = internal::write_in_flight_file(fs_, dir_, slots, /*sync=*/true);
+  if (any_slot) {
+    // Replace the file whole and durably: a power cut must bring back neither the handed-out
+    // slots just counted (they would be counted twice) nor the slots just forgotten (a record
+    // lost in a power cut gives its number to a new append, which must not inherit its count).
+    status = internal::write_in_flight_file(fs_, dir_, boot, slots, /*sync=*/true);
   }
   absl::StatusOr<std::unique_ptr<File>> file = status.ok()
                                                    ? fs_.open(path, OpenMode::kCreate)
                                                    : absl::StatusOr<std::unique_ptr<File>>(status);
-  if (file.ok() && found.empty() && had_bytes) {
-    // Nothing in it worth keeping (free, settled or garbage slots): start from empty. Not
-    // synced: an older file coming back after a power cut holds nothing worth counting either.
+  if (file.ok() && !any_slot) {
+    // Nothing in it (free or garbage slots): start from this boot's header alone. Not synced:
+    // an older file coming back after a power cut holds no slot either (every open that
+    // forgets slots makes that durable), and names an older boot.
     status = (*file)->truncate(0);
+    if (status.ok()) status = (*file)->pwrite(0, internal::encode_header(boot));
     if (!status.ok()) file = status;
   }
   if (!file.ok()) {
-    // No tracking this run (the counts found still apply). Remove what is there so that its
-    // handed-out slots are not counted a second time; failing that, one extra count is the
-    // cost.
-    (void)fs_.unlink(path);
+    // No tracking this run (the counts found still apply). Remove what is there, durably, so
+    // that its handed-out slots are not counted a second time; failing that, one extra count
+    // is the cost.
+    if (fs_.unlink(path).ok()) (void)fs_.sync_dir(dir_);
     return;
   }
   in_flight_file_ = std::shared_ptr<File>(std::move(*file));

@@ -486,6 +486,7 @@ class GatedFileSystem final : public FileSystem {
   absl::StatusOr<std::unique_ptr<FileLock>> lock(const std::string& p) override {
     return base_.lock(p);
   }
+  std::string boot_id() override { return base_.boot_id(); }
 
  private:
   class GatedFile final : public File {

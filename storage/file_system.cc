@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -282,6 +283,22 @@ class PosixFileSystem final : public FileSystem {
       return status_from_errno(err, "flock", path);
     }
     return std::make_unique<PosixLock>(fd);
+  }
+
+  std::string boot_id() override {
+    // Linux gives every boot a random UUID; read once, it cannot change while we run.
+    static const std::string id = [] {
+      std::string out;
+      if (std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re")) {
+        char buf[64];
+        const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+        std::fclose(f);
+        out.assign(buf, n);
+        while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+      }
+      return out;
+    }();
+    return id;
   }
 };
 

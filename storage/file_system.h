@@ -80,6 +80,10 @@ class FileSystem {
   // Takes an exclusive lock on path (created if missing). FailedPrecondition if someone (another
   // process, or another open log in this one) holds it.
   virtual absl::StatusOr<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
+  // Names the machine's current boot: it changes exactly when writes that were never synced
+  // may have been lost or kept at random (a power cut, a reboot), and stays the same across the
+  // death of a process. Empty if the system cannot tell.
+  virtual std::string boot_id() = 0;
 };
 
 // The process's POSIX file system (open/pwrite/fdatasync/rename/statvfs/flock).

@@ -348,7 +348,13 @@ void FaultInjectingFileSystem::power_loss(PowerLossMode mode) {
   locks_.clear();
   armed_.clear();
   ++generation_;
+  ++boots_;
   powered_off_ = true;
+}
+
+std::string FaultInjectingFileSystem::boot_id() {
+  std::lock_guard lock(mu_);
+  return "boot-" + std::to_string(boots_);
 }
 
 void FaultInjectingFileSystem::process_crash() {

@@ -66,6 +66,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   absl::Status create_dir(const std::string& dir) override;
   absl::StatusOr<std::uint64_t> free_space(const std::string& dir) override;
   absl::StatusOr<std::unique_ptr<FileLock>> lock(const std::string& path) override;
+  // "boot-N": N counts the power losses so far (a process crash keeps the boot).
+  std::string boot_id() override;
 
   // --- faults ---
   // The nth next operation of kind op fails (n >= 1); n = 0 disarms. kWrite covers append,
@@ -109,6 +111,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   std::vector<FiredFault> fired_;                     // guarded by mu_
   std::set<std::string> locks_;                       // guarded by mu_
   std::uint64_t generation_ = 0;                      // guarded by mu_; bumped by power_loss
+  std::uint64_t boots_ = 0;                           // guarded by mu_; power losses so far
   bool powered_off_ = false;                          // guarded by mu_
   std::uint64_t datasyncs_ = 0;                       // guarded by mu_
 };
