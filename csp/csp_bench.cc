@@ -183,8 +183,7 @@ BENCHMARK(BM_Select8OneReady)->UseRealTime();
 // How many timers are pending at once in the timer cases, and how far ahead they are set.
 constexpr std::int64_t kTimerBatch = 100'000;
 constexpr auto kFireDelay = std::chrono::milliseconds(1);
-// Long enough that a batch is stopped before any of it fires, short enough that the stopped
-// entries our timer thread keeps until their original time (timer.cc) stay few.
+// Long enough that a batch is stopped before any of it fires.
 constexpr auto kStopDelay = std::chrono::milliseconds(250);
 
 // Arms kTimerBatch one-shot timers (csp::after, a channel each) 1 ms ahead, then receives from

@@ -1,38 +1,64 @@
 #include "csp/timer.h"
 
 #include <condition_variable>
+#include <limits>
 #include <mutex>
-#include <queue>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "csp/internal/no_destructor.h"
 
 // Invariants (under TimerQueue::mu_):
-//  - Each heap node names an entry and the generation it was armed for; a node whose entry has
-//    moved on (cancelled or reset) is stale and is dropped when it reaches the top.
-//  - entry.pending is true exactly while a live node for the entry is in the heap.
+//  - heap_ is a 4-ary min-heap of (when, seq) over the pending entries; an entry's heap_index is
+//    its position in heap_, or kNotInHeap. An entry is pending exactly while it is in the heap:
+//    cancel() and reset() take it out at once, so a stopped timer keeps no memory alive (its
+//    channel, its captures) until its old fire time.
 //  - running_ names the entry whose callback the timer thread is running, else null.
 //    Callbacks run without the lock held, so they may arm, cancel and reset timers.
 //
-// Algorithm: the timer thread sleeps until the earliest node is due, pops it, and, if it is still
-// live, marks the entry running_, unlocks, runs the callback, relocks and clears running_. cancel()
-// and reset() make the entry's nodes stale and then, unless they are called on the timer thread,
-// wait on idle_cv_ until running_ no longer names the entry. One thread runs every callback, so on
-// the timer thread the entry is either not running or is the caller's own callback; waiting there
-// could only deadlock.
+// Algorithm: the timer thread sleeps until the earliest entry is due, takes it out of the heap
+// (a periodic one goes back in at its next tick first), marks it running_, unlocks, runs the
+// callback, relocks and clears running_. cancel() and reset() take the entry out of the heap and
+// then, unless they are called on the timer thread, wait on idle_cv_ until running_ no longer
+// names the entry. One thread runs every callback, so on the timer thread the entry is either
+// not running or is the caller's own callback; waiting there could only deadlock.
+//
+// Cost: an entry and its callback are one allocation (the callback is stored in the entry, not
+// in a std::function), so Timer, after() and sleep() allocate once for the timer (plus the
+// channel). The heap stores each entry's time beside its pointer, so sifting compares without
+// touching the entries.
 
 namespace csp {
 namespace internal {
 
+inline constexpr std::size_t kNotInHeap = std::numeric_limits<std::size_t>::max();
+
 struct TimerEntry {
-  std::function<void(TimePoint)> fire;
-  Duration period{};             // zero: one-shot
-  std::uint64_t generation = 0;  // guarded by TimerQueue::mu_
-  bool pending = false;          // guarded by TimerQueue::mu_
+  explicit TimerEntry(Duration p) : period(p) {}
+  virtual ~TimerEntry() = default;
+  TimerEntry(const TimerEntry&) = delete;
+  TimerEntry& operator=(const TimerEntry&) = delete;
+  virtual void fire(TimePoint now) = 0;
+
+  const Duration period;                // zero: one-shot
+  std::size_t heap_index = kNotInHeap;  // guarded by TimerQueue::mu_
 };
 
 namespace {
+
+template <class F>
+struct FuncTimerEntry final : TimerEntry {
+  FuncTimerEntry(F fn, Duration p) : TimerEntry(p), f(std::move(fn)) {}
+  void fire(TimePoint now) override { f(now); }
+  F f;
+};
+
+// The callback of Timer, Ticker and after(): offer the time, drop it if the buffer is full.
+struct SendTime {
+  Chan<TimePoint> ch;
+  void operator()(TimePoint now) const { ch.try_send(now); }
+};
 
 // True on the timer thread only; set once when it starts.
 thread_local bool tls_on_timer_thread = false;
@@ -55,58 +81,108 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
-  void arm(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
+  void arm(std::shared_ptr<TimerEntry> e, TimePoint when) {
     std::lock_guard lock(mu_);
-    arm_locked(e, when);
+    push_locked(std::move(e), when);
   }
 
   bool cancel(TimerEntry& e) {
     std::unique_lock lock(mu_);
-    const bool was = disarm_locked(e);
+    const bool was = remove_locked(e);
     wait_until_not_running(lock, e);
     return was;
   }
 
   bool reset(const std::shared_ptr<TimerEntry>& e, Duration d) {
     std::unique_lock lock(mu_);
-    const bool was = disarm_locked(*e);
+    const bool was = remove_locked(*e);
     wait_until_not_running(lock, *e);
     // A reset on another thread may have armed it while we waited: the later call wins.
-    disarm_locked(*e);
-    arm_locked(e, Clock::now() + d);
+    remove_locked(*e);
+    push_locked(e, Clock::now() + d);
     return was;
   }
 
   std::size_t pending() {
     std::lock_guard lock(mu_);
-    return live_;
+    return heap_.size();
   }
 
  private:
   struct Node {
     TimePoint when;
     std::uint64_t seq;  // FIFO among equal times
-    std::uint64_t generation;
     std::shared_ptr<TimerEntry> entry;
-    bool operator>(const Node& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+    bool before(const Node& o) const { return when != o.when ? when < o.when : seq < o.seq; }
   };
+  static constexpr std::size_t kArity = 4;
 
-  // Requires mu_. Makes every node of e stale; true if it was pending.
-  bool disarm_locked(TimerEntry& e) {
-    const bool was = e.pending;
-    if (was) --live_;
-    e.pending = false;
-    ++e.generation;
-    return was;
+  // Requires mu_: puts node at i and records where it is.
+  void place_locked(std::size_t i, Node node) {
+    node.entry->heap_index = i;
+    heap_[i] = std::move(node);
   }
 
-  // Requires mu_, and that e is not pending.
-  void arm_locked(const std::shared_ptr<TimerEntry>& e, TimePoint when) {
-    e->pending = true;
-    ++live_;
-    const bool earliest = heap_.empty() || when < heap_.top().when;
-    heap_.push(Node{when, next_seq_++, e->generation, e});
+  // Requires mu_: the node at i moves up to its place (i is a hole to fill with node).
+  void sift_up_locked(std::size_t i, Node node) {
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / kArity;
+      if (!node.before(heap_[parent])) break;
+      place_locked(i, std::move(heap_[parent]));
+      i = parent;
+    }
+    place_locked(i, std::move(node));
+  }
+
+  // Requires mu_: node moves down from the hole at i to its place.
+  void sift_down_locked(std::size_t i, Node node) {
+    const std::size_t n = heap_.size();
+    for (;;) {
+      const std::size_t first = i * kArity + 1;
+      if (first >= n) break;
+      std::size_t best = first;
+      const std::size_t last = std::min(first + kArity, n);
+      for (std::size_t c = first + 1; c < last; ++c) {
+        if (heap_[c].before(heap_[best])) best = c;
+      }
+      if (!heap_[best].before(node)) break;
+      place_locked(i, std::move(heap_[best]));
+      i = best;
+    }
+    place_locked(i, std::move(node));
+  }
+
+  // Requires mu_, and that e is not in the heap.
+  void push_locked(std::shared_ptr<TimerEntry> e, TimePoint when) {
+    const bool earliest = heap_.empty() || when < heap_.front().when;
+    heap_.emplace_back();
+    sift_up_locked(heap_.size() - 1, Node{when, next_seq_++, std::move(e)});
     if (earliest) cv_.notify_one();
+  }
+
+  // Requires mu_ and a non-empty heap: takes the node at i out.
+  Node take_locked(std::size_t i) {
+    Node out = std::move(heap_[i]);
+    out.entry->heap_index = kNotInHeap;
+    Node last = std::move(heap_.back());
+    heap_.pop_back();
+    if (i < heap_.size()) {
+      // The last node fills the hole: up if it is earlier than the hole's parent, else down.
+      if (i > 0 && last.before(heap_[(i - 1) / kArity])) {
+        sift_up_locked(i, std::move(last));
+      } else {
+        sift_down_locked(i, std::move(last));
+      }
+    }
+    return out;
+  }
+
+  // Requires mu_. Takes e out of the heap; true if it was pending. The heap's reference is
+  // dropped here, under the lock: the caller holds another, so it is never the last.
+  bool remove_locked(TimerEntry& e) {
+    if (e.heap_index == kNotInHeap) return false;
+    (void)take_locked(e.heap_index);
+    return true;
   }
 
   // Requires mu_ (held by `lock`); may release it while waiting. Returns once e's callback is not
@@ -126,32 +202,27 @@ class TimerQueue {
         continue;
       }
       const TimePoint now = Clock::now();
-      if (heap_.top().when > now) {
+      if (heap_.front().when > now) {
         // A copy: wait_until keeps a reference, and arm() may reallocate the heap meanwhile.
-        const TimePoint next = heap_.top().when;
+        const TimePoint next = heap_.front().when;
         cv_.wait_until(lock, next);
         continue;
       }
-      Node node = heap_.top();
-      heap_.pop();
+      Node node = take_locked(0);
       TimerEntry& e = *node.entry;
-      if (!e.pending || e.generation != node.generation) continue;  // stale
       if (e.period > Duration::zero()) {
         // Next tick on the original grid, skipping the ones already missed.
         TimePoint next = node.when + e.period;
         if (next <= now) next += ((now - next) / e.period + 1) * e.period;
-        heap_.push(Node{next, next_seq_++, e.generation, node.entry});
-      } else {
-        e.pending = false;
-        --live_;
+        push_locked(node.entry, next);
       }
       running_ = &e;
       lock.unlock();
       e.fire(now);
-      // Released without mu_ (if this was the last reference, the callback's captures are destroyed
-      // here, and their destructors may cancel timers). If the entry dies here and a new one reuses
-      // its address before we relock, a cancel() of the new one waits for this relock for nothing:
-      // harmless.
+      // Released without mu_ (if this was the last reference, the callback's captures are
+      // destroyed here, and their destructors may cancel timers). If the entry dies here and a
+      // new one reuses its address before we relock, a cancel() of the new one waits for this
+      // relock for nothing: harmless.
       node.entry.reset();
       lock.lock();
       running_ = nullptr;
@@ -160,14 +231,20 @@ class TimerQueue {
   }
 
   std::mutex mu_;
-  std::condition_variable cv_;       // the timer thread waits here for an earlier node
-  std::condition_variable idle_cv_;  // cancel/reset wait here for running_ to change
-  std::priority_queue<Node, std::vector<Node>, std::greater<Node>> heap_;  // guarded by mu_
-  std::uint64_t next_seq_ = 0;                                             // guarded by mu_
-  std::size_t live_ = 0;                                                   // guarded by mu_
-  const TimerEntry* running_ = nullptr;                                    // guarded by mu_
-  std::thread thread_;  // last: it starts running run() during construction
+  std::condition_variable cv_;           // the timer thread waits here for an earlier entry
+  std::condition_variable idle_cv_;      // cancel/reset wait here for running_ to change
+  std::vector<Node> heap_;               // guarded by mu_
+  std::uint64_t next_seq_ = 0;           // guarded by mu_
+  const TimerEntry* running_ = nullptr;  // guarded by mu_
+  std::thread thread_;                   // last: it starts running run() during construction
 };
+
+template <class F>
+TimerHandle arm(Duration d, F f, Duration period) {
+  auto e = std::make_shared<FuncTimerEntry<F>>(std::move(f), period);
+  TimerQueue::instance().arm(e, Clock::now() + d);
+  return TimerHandle(std::move(e));
+}
 
 }  // namespace
 }  // namespace internal
@@ -181,31 +258,27 @@ bool TimerHandle::reset(Duration d) const {
 }
 
 TimerHandle after_func(Duration d, std::function<void(TimePoint)> f, Duration period) {
-  auto e = std::make_shared<internal::TimerEntry>();
-  e->fire = std::move(f);
-  e->period = period;
-  internal::TimerQueue::instance().arm(e, Clock::now() + d);
-  return TimerHandle(std::move(e));
+  return internal::arm(d, std::move(f), period);
 }
 
 Chan<TimePoint> after(Duration d) {
   Chan<TimePoint> ch(1);
-  after_func(d, [ch](TimePoint now) { ch.try_send(now); });
+  (void)internal::arm(d, internal::SendTime{ch}, Duration::zero());
   return ch;
 }
 
 Timer::Timer(Duration d) : chan_(1) {
-  handle_ = after_func(d, [ch = chan_](TimePoint now) { ch.try_send(now); });
+  handle_ = internal::arm(d, internal::SendTime{chan_}, Duration::zero());
 }
 
 Ticker::Ticker(Duration period) : chan_(1) {
-  handle_ = after_func(
-      period, [ch = chan_](TimePoint now) { ch.try_send(now); }, period);
+  handle_ = internal::arm(period, internal::SendTime{chan_}, period);
 }
 
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   internal::WakeTarget target = internal::goroutine_target(h);
-  after_func(d_, [target](TimePoint) { target.wake(); });
+  (void)internal::arm(
+      d_, [target](TimePoint) { target.wake(); }, Duration::zero());
 }
 
 std::size_t pending_timers() { return internal::TimerQueue::instance().pending(); }

@@ -28,9 +28,9 @@
 //  - Because cancel() and reset() may wait for f, never call them while holding a lock (or
 //    any other resource) that f needs: that deadlocks with the timer thread.
 //  - f itself (its captures) is destroyed on whichever thread drops the last reference to the
-//    timer: the last TimerHandle, or the timer thread when it discards the timer's last queue
-//    entry, which for a cancelled timer may be at its original fire time. Captures must be
-//    safe to destroy there.
+//    timer: the last TimerHandle, or the timer thread after a one-shot timer that nobody holds
+//    has fired. A cancelled timer leaves the queue at once, so it keeps nothing alive until
+//    its old fire time. Captures must be safe to destroy on either thread.
 //
 // Thread-safety: every function may be called from any thread; a Timer/Ticker object is not
 // meant to be used by two threads at once (like most objects).

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <future>
 #include <latch>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "csp/internal/test_util.h"
 #include "csp/select.h"
@@ -106,6 +108,66 @@ TEST(Timer, AfterFuncRunsOnceAndCanBeCancelled) {
   auto h = after_func(1h, [&](TimePoint) { runs.fetch_add(100); });
   EXPECT_TRUE(h.cancel());
   EXPECT_EQ(runs.load(), 1);
+}
+
+// A stopped timer leaves the queue at once: nothing it captured (a channel, a request's state)
+// is kept alive until the time it would have fired.
+TEST(Timer, StoppingATimerReleasesWhatItHolds) {
+  const std::size_t before = pending_timers();
+  auto token = std::make_shared<int>(0);
+  std::vector<TimerHandle> handles;
+  for (int i = 0; i < 100; ++i) {
+    handles.push_back(after_func(1h + i * 1ms, [token](TimePoint) {}));
+  }
+  EXPECT_EQ(pending_timers(), before + 100);
+  EXPECT_EQ(token.use_count(), 101);
+  // Stopped in an order unlike the heap's, so removal from the middle is exercised.
+  for (std::size_t i = 0; i < handles.size(); i += 2) EXPECT_TRUE(handles[i].cancel());
+  for (std::size_t i = 1; i < handles.size(); i += 2) EXPECT_TRUE(handles[i].reset(1h));
+  for (std::size_t i = 1; i < handles.size(); i += 2) EXPECT_TRUE(handles[i].cancel());
+  EXPECT_EQ(pending_timers(), before);
+  handles.clear();
+  EXPECT_EQ(token.use_count(), 1) << "the queue still holds stopped timers";
+  {
+    Timer t(1h);
+    EXPECT_TRUE(t.stop());
+  }
+  EXPECT_EQ(pending_timers(), before);
+}
+
+// Timers armed and stopped in a random order still fire in time order, each exactly once, and
+// none that was stopped.
+TEST(Timer, FireInTimeOrderAfterRandomStops) {
+  constexpr int kTimers = 200;
+  std::vector<int> fired;
+  std::mutex mu;
+  Chan<Unit> all_done(1);
+  std::vector<TimerHandle> handles;
+  std::uint64_t x = 12345;
+  // Each timer's due time lies between the clock read just before and just after arming it.
+  std::vector<TimePoint> earliest(kTimers), latest(kTimers);
+  int expected = 0;
+  for (int i = 0; i < kTimers; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const auto delay = std::chrono::milliseconds(5 + static_cast<int>((x >> 33) % 40));
+    earliest[i] = Clock::now() + delay;
+    handles.push_back(after_func(delay, [&, i](TimePoint) {
+      std::lock_guard lock(mu);
+      fired.push_back(i);
+    }));
+    latest[i] = Clock::now() + delay;
+  }
+  std::vector<bool> stopped(kTimers, false);
+  for (int i = 0; i < kTimers; i += 3) stopped[i] = handles[i].cancel();
+  for (int i = 0; i < kTimers; ++i) expected += stopped[i] ? 0 : 1;
+  auto last = after_func(100ms, [&](TimePoint) { all_done.try_send(Unit{}); });
+  all_done.recv_blocking();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(static_cast<int>(fired.size()), expected);
+  for (std::size_t k = 1; k < fired.size(); ++k) {
+    EXPECT_LE(earliest[fired[k - 1]], latest[fired[k]]) << "out of order at " << k;
+  }
+  for (int i : fired) EXPECT_FALSE(stopped[i]) << i << " fired after it was stopped";
 }
 
 // A callback that parks on the timer thread until the test releases it.
