@@ -96,6 +96,25 @@ TEST(PosixFileSystem, LockIsExclusive) {
   EXPECT_TRUE(fs.lock(tmp.path() + "/LOCK").ok());
 }
 
+// Linux names each boot; the in-flight file relies on the name staying put while we run.
+TEST(PosixFileSystem, BootIdNamesThisBoot) {
+  FileSystem& fs = posix_file_system();
+  const std::string id = fs.boot_id();
+  EXPECT_EQ(id.size(), 36u) << "'" << id << "'";  // a UUID, without the newline
+  EXPECT_EQ(fs.boot_id(), id);
+}
+
+TEST(FaultInjectingFileSystem, APowerLossStartsANewBootAProcessCrashDoesNot) {
+  FaultInjectingFileSystem fs;
+  const std::string first = fs.boot_id();
+  fs.process_crash();
+  fs.power_on();
+  EXPECT_EQ(fs.boot_id(), first);
+  fs.power_loss();
+  fs.power_on();
+  EXPECT_NE(fs.boot_id(), first);
+}
+
 TEST(FaultInjectingFileSystem, PowerLossKeepsOnlySyncedDataAndEntries) {
   FaultInjectingFileSystem fs;
   ASSERT_TRUE(fs.create_dir("/d").ok());
