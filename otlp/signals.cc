@@ -227,8 +227,14 @@ void merge_requests(typename L::Request& into, typename L::Request&& from) {
 // Maps an index of `from`'s table into the merged table: entry 0 (the zero
 // value) is shared, the rest follow `into`'s entries.
 struct IndexShift {
-  int32_t offset = 0;  // added to every index > 0
-  int32_t operator()(int32_t index) const { return index > 0 ? index + offset : index; }
+  int32_t offset = 0;  // added to every index > 0; never negative
+  int32_t operator()(int32_t index) const {
+    if (index <= 0) return index;
+    // An index past the end of its table (hostile or broken input) must stay past the end of
+    // the merged one: saturate instead of overflowing, since no table reaches INT32_MAX.
+    const int64_t shifted = int64_t{index} + offset;
+    return shifted > INT32_MAX ? INT32_MAX : static_cast<int32_t>(shifted);
+  }
 };
 
 struct DictionaryShift {
