@@ -249,7 +249,7 @@ TEST_F(PoisonTest, APowerCutLosesTheMarkNotTheRecord) {
   for (int i = 0; i < 4; ++i) {
     auto log = open();
     take(*log);
-    fs_.power_loss();  // the slot write was never synced: this death is not counted
+    fs_.power_loss();  // a new boot: what the file says of the old one counts nothing
     log.reset();
     fs_.power_on();
   }

@@ -27,6 +27,7 @@ class ScriptedPipeline final : public pipeline::Consumer {
     if (refuse.load()) co_return absl::UnavailableError("queue full");
     std::lock_guard lock(mu);
     got.insert(batch.bytes);
+    reroutes.push_back(batch.reroute);  // as an exporter's queue would keep it
     co_return absl::OkStatus();
   }
   bool delivering() const override { return healthy.load(); }
@@ -40,6 +41,7 @@ class ScriptedPipeline final : public pipeline::Consumer {
   std::atomic<bool> persists{false};
   std::mutex mu;
   std::multiset<std::string> got;
+  std::vector<std::shared_ptr<pipeline::Reroute>> reroutes;
 };
 
 pipeline::Batch batch(int i) {
@@ -337,28 +339,14 @@ TEST(FailoverConnector, ABatchTwoExportersFailedReachesTheNextLevelOnce) {
   csp::block_on(c->shutdown(deadline(5s)));
 }
 
-// Accepts every batch and keeps the reroute it came with, as an exporter's queue would.
-class CapturingPipeline final : public pipeline::Consumer {
- public:
-  csp::Task<absl::Status> consume(csp::Context, pipeline::Batch batch) override {
-    if (refuse.load()) co_return absl::UnavailableError("queue full");
-    std::lock_guard lock(mu);
-    reroutes.push_back(batch.reroute);
-    co_return absl::OkStatus();
-  }
-  std::atomic<bool> refuse{false};
-  std::mutex mu;
-  std::vector<std::shared_ptr<pipeline::Reroute>> reroutes;
-};
-
 // A level of two pipelines: however its copies come down — both rerouted by their exporters, or
 // one refused at hand-over (the connector falls through) and the other rerouted later — each
 // pipeline of the next level receives the batch once.
 TEST(FailoverConnector, TheNextLevelGetsABatchOnceHoweverItComesDown) {
   for (bool fall_through_first : {false, true}) {
     SCOPED_TRACE(fall_through_first ? "one refused at hand-over" : "both rerouted");
-    auto a = std::make_shared<CapturingPipeline>();
-    auto b = std::make_shared<CapturingPipeline>();
+    auto a = std::make_shared<ScriptedPipeline>();
+    auto b = std::make_shared<ScriptedPipeline>();
     auto backup = std::make_shared<ScriptedPipeline>();
     auto c = make_connector("priority_levels: [[traces/a, traces/b], [traces/backup]]",
                             {{"traces/a", a}, {"traces/b", b}, {"traces/backup", backup}});
