@@ -64,6 +64,7 @@
 #include "transport/internal/inflate.h"
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
+#include "transport/internal/socket_io.h"
 #include "transport/internal/strings.h"
 
 namespace transport {
@@ -77,6 +78,7 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kWriteChunk = 64 * 1024;
+constexpr int kDirectReadsInARow = 16;
 // A new connection must send its preface and SETTINGS within this time.
 constexpr csp::Duration kPrefaceTimeout = 20s;
 // One write of ours must complete within this time, or the client is not reading.
@@ -282,8 +284,7 @@ class Connection {
       : impl_(std::move(impl)),
         socket_(std::move(socket)),
         peer_(std::move(peer)),
-        resets_(impl_->options.stream_reset_burst, impl_->options.stream_resets_per_second),
-        read_buffer_(std::make_shared<std::array<char, kReadChunk>>()) {}
+        resets_(impl_->options.stream_reset_burst, impl_->options.stream_resets_per_second) {}
   ~Connection() {
     if (session_ != nullptr) nghttp2_session_del(session_);
   }
@@ -305,13 +306,13 @@ class Connection {
     std::string response;  // framed response being sent
     std::size_t response_sent = 0;
   };
-  struct ReadDone {
+  struct ReadDone {  // the socket became readable (or failed)
     ErrorCode ec;
-    std::size_t bytes = 0;
   };
 
   bool init_session();
   void arm_read();
+  csp::Task<void> on_bytes(std::size_t n);
   csp::Task<bool> flush();
   csp::Task<void> linger();
   csp::TimePoint next_deadline() const;
@@ -353,10 +354,11 @@ class Connection {
   int handling_ = 0;  // request goroutines started and not yet delivered
   ResetLimiter resets_;
 
-  const std::shared_ptr<std::array<char, kReadChunk>> read_buffer_;
-  const csp::Chan<ReadDone> reads_{1};
-  bool read_pending_ = false;
-  bool read_closed_ = false;  // EOF or a read error: nothing more comes in
+  std::array<char, kReadChunk> read_buffer_;  // filled by direct reads on this goroutine
+  const csp::Chan<ReadDone> reads_{1};        // readiness from the poller
+  bool read_pending_ = false;                 // a readiness wait is armed
+  int direct_reads_ = 0;                      // reads since this goroutine last parked for one
+  bool read_closed_ = false;                  // EOF or a read error: nothing more comes in
   std::string out_;
 
   // Timers (all on this goroutine).
@@ -412,11 +414,26 @@ bool Connection::init_session() {
 
 void Connection::arm_read() {
   read_pending_ = true;
-  socket_->post([buffer = read_buffer_, reads = reads_](tcp::socket& s) {
-    s.async_read_some(asio::buffer(*buffer), [buffer, reads](ErrorCode ec, std::size_t n) {
-      reads.try_send(ReadDone{ec, n});  // one read at a time: the slot is free
+  socket_->post([reads = reads_](tcp::socket& s) {
+    internal::async_wait_ready(s, tcp::socket::wait_read, [reads](ErrorCode ec) {
+      reads.try_send(ReadDone{ec});  // one wait at a time: the slot is free
     });
   });
+}
+
+csp::Task<void> Connection::on_bytes(std::size_t n) {
+  last_frame_ = csp::Clock::now();
+  const ssize_t rv = nghttp2_session_mem_recv(
+      session_, reinterpret_cast<const std::uint8_t*>(read_buffer_.data()), n);
+  if (rv >= 0) co_return;
+  otlp::LogThrottle::global().report("http2_protocol_error", peer_,
+                                     nghttp2_strerror(static_cast<int>(rv)));
+  // nghttp2 has queued a GOAWAY for protocol errors and floods; send it, then close.
+  if (rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+  }
+  co_await flush();
+  fatal_ = true;
 }
 
 csp::Task<bool> Connection::flush() {
@@ -430,12 +447,11 @@ csp::Task<bool> Connection::flush() {
       out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
     }
     if (out_.empty()) co_return true;
-    const ErrorCode ec = co_await socket_->run(
-        [this](tcp::socket& s, auto done) {
-          asio::async_write(s, asio::buffer(out_), internal::ignore_size(std::move(done)));
-        },
-        csp::Clock::now() + kWriteTimeout);
-    if (ec) co_return false;
+    // Written from this goroutine; the poller is involved only while the send buffer is full.
+    if (co_await internal::write_all(*socket_, out_.data(), out_.size(),
+                                     csp::Clock::now() + kWriteTimeout)) {
+      co_return false;
+    }
   }
 }
 
@@ -519,7 +535,27 @@ csp::Task<void> Connection::run() {
     const bool wants = nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
     if (!wants && handling_ == 0) break;  // GOAWAY exchanged and every stream answered
     if (read_closed_ && handling_ == 0) break;
-    if (!read_pending_ && !read_closed_ && handling_ < impl_->max_streams) arm_read();
+    // Read here first, as Go's netpoller does, and park on the poller only when the kernel has
+    // nothing: a request that has arrived costs no thread switch. After kDirectReadsInARow
+    // reads without parking, the poller's round trip gives the other goroutines a turn.
+    bool progressed = false;
+    if (!read_pending_ && !read_closed_ && handling_ < impl_->max_streams) {
+      std::size_t got = 0;
+      const ErrorCode ec = direct_reads_ < kDirectReadsInARow
+                               ? internal::try_read(*socket_, read_buffer_.data(), kReadChunk, got)
+                               : ErrorCode(asio::error::would_block);
+      if (!ec) {
+        ++direct_reads_;
+        progressed = true;
+        co_await on_bytes(got);
+      } else if (ec == asio::error::would_block) {
+        direct_reads_ = 0;
+        arm_read();
+      } else {
+        read_closed_ = true;
+        progressed = true;
+      }
+    }
 
     // One timer at a time, re-armed only when a deadline moved earlier: most deadlines move
     // later with every frame, and the timer that fires early just finds nothing due.
@@ -528,29 +564,19 @@ csp::Task<void> Connection::run() {
       timer = csp::after(std::max(next - csp::Clock::now(), csp::Duration::zero()));
     }
     ReadDone read;
-    switch (co_await csp::select(csp::recv(reads_, &read), csp::recv(results_->wake()),
-                                 csp::recv(stopping), csp::recv(timer))) {
-      case 0: {
+    int chosen = 0;
+    if (progressed) {  // look at the other events without parking, then read on
+      chosen = co_await csp::select(csp::recv(reads_, &read), csp::recv(results_->wake()),
+                                    csp::recv(stopping), csp::recv(timer), csp::default_case());
+    } else {
+      chosen = co_await csp::select(csp::recv(reads_, &read), csp::recv(results_->wake()),
+                                    csp::recv(stopping), csp::recv(timer));
+    }
+    switch (chosen) {
+      case 0:
         read_pending_ = false;
-        if (read.ec) {
-          read_closed_ = true;
-          break;
-        }
-        last_frame_ = csp::Clock::now();
-        const ssize_t rv = nghttp2_session_mem_recv(
-            session_, reinterpret_cast<const std::uint8_t*>(read_buffer_->data()), read.bytes);
-        if (rv < 0) {
-          otlp::LogThrottle::global().report("http2_protocol_error", peer_,
-                                             nghttp2_strerror(static_cast<int>(rv)));
-          // nghttp2 has queued a GOAWAY for protocol errors and floods; send it, then close.
-          if (rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
-            nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
-          }
-          co_await flush();
-          fatal_ = true;
-        }
+        if (read.ec) read_closed_ = true;  // else readable: the next turn reads
         break;
-      }
       case 1:
         for (CallResult& r : results_->take()) deliver(std::move(r));
         break;
@@ -585,12 +611,20 @@ csp::Task<void> Connection::linger() {
   const csp::Chan<csp::TimePoint> until = csp::after(kLingerTime);
   std::size_t swallowed = 0;
   while (swallowed < kLingerBytes) {
-    if (!read_pending_) arm_read();
-    ReadDone read;
-    if (co_await csp::select(csp::recv(reads_, &read), csp::recv(until)) == 1) break;
+    if (!read_pending_) {
+      std::size_t got = 0;
+      const ErrorCode read = internal::try_read(*socket_, read_buffer_.data(), kReadChunk, got);
+      if (!read) {
+        swallowed += got;
+        continue;
+      }
+      if (read != asio::error::would_block) break;
+      arm_read();
+    }
+    ReadDone ready;
+    if (co_await csp::select(csp::recv(reads_, &ready), csp::recv(until)) == 1) break;
     read_pending_ = false;
-    if (read.ec) break;
-    swallowed += read.bytes;
+    if (ready.ec) break;
   }
 }
 

@@ -72,6 +72,7 @@
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/poller_object.h"
+#include "transport/internal/socket_io.h"
 #include "transport/internal/status_mapping.h"
 #include "transport/internal/strings.h"
 
@@ -355,30 +356,15 @@ class SocketStream final : public Stream {
 
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override {
-    got = 0;
-    co_return co_await socket_->run(
-        [data, size, &got](tcp::socket& s, auto done) {
-          s.async_read_some(asio::buffer(data, size),
-                            [&got, done = std::move(done)](ErrorCode ec, std::size_t n) mutable {
-                              got = n;
-                              done(ec);
-                            });
-        },
-        deadline);
+    co_return co_await internal::read_some(*socket_, data, size, got, deadline);
   }
 
   csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override {
-    co_return co_await socket_->run(
-        [&bytes](tcp::socket& s, auto done) {
-          asio::async_write(s, asio::buffer(bytes), internal::ignore_size(std::move(done)));
-        },
-        deadline);
+    co_return co_await internal::write_all(*socket_, bytes.data(), bytes.size(), deadline);
   }
 
   csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override {
-    co_return co_await socket_->run(
-        [](tcp::socket& s, auto done) { s.async_wait(tcp::socket::wait_read, std::move(done)); },
-        deadline);
+    co_return co_await internal::wait_ready(*socket_, tcp::socket::wait_read, deadline);
   }
 
   csp::Task<void> shutdown_send() override {

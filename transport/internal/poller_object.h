@@ -20,8 +20,9 @@
 //    if the deadline passed first (the operation is cancelled), or operation_aborted after
 //    abort(). Everything `start` refers to must live until the run() completes (goroutine frame
 //    objects are fine: the goroutine is parked until then).
-//  - abort() — any thread — closes the object on the poller: the pending operation completes
-//    with operation_aborted and every later run() fails at once with operation_aborted. Sticky.
+//  - abort() — any thread — closes the object on the poller (a socket is shut down instead and
+//    closed with the last reference): the pending operation completes with operation_aborted
+//    and every later run() fails at once with operation_aborted. Sticky.
 //  - post(f) — any thread — runs f(object) on the poller, fire and forget.
 //  - Lifetime: shared. Pending poller callbacks hold a reference, so the object outlives every
 //    operation and timer that refers to it; it is destroyed (closing it) with the last reference.
@@ -44,6 +45,9 @@ using ErrorCode = boost::system::error_code;
 template <class IoObject>
 class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>> {
   struct Private {};
+  static constexpr bool kIsSocket = requires(IoObject & o, ErrorCode& ec) {
+    o.shutdown(IoObject::shutdown_both, ec);
+  };
 
  public:
   explicit PollerObject(Private) : object_(csp::io_context()), timer_(csp::io_context()) {}
@@ -72,10 +76,24 @@ class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>>
     boost::asio::post(csp::io_context(), [self = this->shared_from_this()] {
       self->aborted_ = true;
       ErrorCode ignored;
-      self->object_.close(ignored);
+      if constexpr (kIsSocket) {
+        // A socket is shut down, not closed: a goroutine may be in a direct recv()/send() on
+        // its descriptor (socket_io.h), and a closed number could be reused by another
+        // connection meanwhile. Shutdown ends those calls (EOF, EPIPE) and cancel() completes
+        // the pending operation; the descriptor is closed with the last reference.
+        self->object_.shutdown(IoObject::shutdown_both, ignored);
+        self->object_.cancel(ignored);
+      } else {
+        self->object_.close(ignored);
+      }
       self->timer_.cancel();
     });
   }
+
+  // The descriptor, for direct non-blocking syscalls from the goroutine that owns the
+  // connection (socket_io.h). Valid from the hand-over to a goroutine until the object is
+  // destroyed: abort() shuts a socket down but leaves the descriptor open.
+  int native_handle() noexcept requires(kIsSocket) { return object_.native_handle(); }
 
   // Poller thread only (inside a run() callback): whether the current operation has been
   // cancelled by its deadline or by abort(). Multi-step operations check it between steps.
