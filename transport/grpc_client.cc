@@ -136,6 +136,43 @@ GrpcExporterClient::~GrpcExporterClient() = default;
 
 csp::Task<ExportResult> GrpcExporterClient::export_request(otlp::Signal signal, std::string body,
                                                            csp::Context ctx) {
+  // The slice takes the body over instead of copying it.
+  auto owned = std::make_unique<std::string>(std::move(body));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); },
+      owned.get());
+  owned.release();  // the slice's now
+  co_return co_await call(signal, std::move(slice), std::move(ctx));
+}
+
+csp::Task<ExportResult> GrpcExporterClient::export_borrowed(otlp::Signal signal,
+                                                            std::string_view body,
+                                                            csp::Context ctx) {
+  // gRPC may hold the request's slice a little past the call's end (a write still queued when
+  // the server answered early, a cancelled call being torn down), so the call's answer is not
+  // the end of gRPC's reading. The slice's release is: it signals `released`, and only then
+  // does the body go back to the caller.
+  csp::Chan<csp::Unit> released(1);
+  auto signal_released = std::make_unique<csp::Chan<csp::Unit>>(released);
+  grpc::Slice slice(
+      const_cast<char*>(body.data()), body.size(),
+      [](void* p) {
+        std::unique_ptr<csp::Chan<csp::Unit>> released(static_cast<csp::Chan<csp::Unit>*>(p));
+        released->try_send(csp::Unit{});
+      },
+      signal_released.get());
+  signal_released.release();  // the slice's now
+  ExportResult result = co_await call(signal, std::move(slice), std::move(ctx));
+  co_await released.recv();
+  co_return result;
+}
+
+csp::Task<ExportResult> GrpcExporterClient::call(otlp::Signal signal, grpc::Slice body,
+                                                 csp::Context ctx) {
+  // The request holds the only reference to the body once this returns: taken here so that
+  // every path out of this function drops it.
+  grpc::ByteBuffer request(&body, 1);
+  body = grpc::Slice();
   if (!config_status_.ok()) co_return ExportResult{config_status_};
   if (ctx.is_done()) co_return ExportResult{ctx.err()};
 
@@ -161,11 +198,6 @@ csp::Task<ExportResult> GrpcExporterClient::export_request(otlp::Signal signal, 
     context.AddMetadata(absl::AsciiStrToLower(key), value);
   }
 
-  // The slice takes the body over instead of copying it.
-  auto* owned = new std::string(std::move(body));
-  grpc::Slice slice(
-      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
-  grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
   grpc::Status status;
   // Written by gRPC's callback thread before it sends on `completed`; read after the receive.

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "csp/context.h"
@@ -33,6 +34,7 @@ class Channel;
 template <class RequestType, class ResponseType>
 class TemplatedGenericStub;
 class ByteBuffer;
+class Slice;
 }  // namespace grpc
 
 namespace transport {
@@ -64,8 +66,14 @@ class GrpcExporterClient {
   GrpcExporterClient& operator=(const GrpcExporterClient&) = delete;
 
   csp::Task<ExportResult> export_request(otlp::Signal signal, std::string body, csp::Context ctx);
+  // The same without taking the body: it is the caller's again once the task completes, and
+  // must stay alive and unchanged until then. No copy of it is made.
+  csp::Task<ExportResult> export_borrowed(otlp::Signal signal, std::string_view body,
+                                          csp::Context ctx);
 
  private:
+  csp::Task<ExportResult> call(otlp::Signal signal, grpc::Slice body, csp::Context ctx);
+
   using GenericStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, grpc::ByteBuffer>;
 
   GrpcClientOptions options_;

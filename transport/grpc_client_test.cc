@@ -184,6 +184,40 @@ TEST_F(GrpcClientTest, CancellingTheContextCancelsTheCall) {
   EXPECT_EQ(early.status.code(), absl::StatusCode::kCancelled);
 }
 
+// A lent body is read in place: the server gets exactly its bytes, and the caller may change
+// and free it as soon as the export returns — even when the call ended early by cancellation.
+// (Under AddressSanitizer a read by gRPC after the return is a use-after-free.)
+TEST_F(GrpcClientTest, ALentBodyIsTheCallersAgainWhenTheExportReturns) {
+  GrpcExporterClient client(client_options(otlp::Compression::kNone));
+  std::string expected;
+  for (int i = 0; i < 200; ++i) expected += testing::request_bytes(otlp::Signal::kLogs, 50);
+  auto body = std::make_unique<std::string>(expected);
+  ExportResult result =
+      csp::block_on(client.export_borrowed(otlp::Signal::kLogs, *body, csp::Context::background()));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  body->assign(body->size(), 'x');
+  body.reset();
+  std::vector<ExportRequest> got = recorder_.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, expected);
+
+  testing::GatedHandler gate;
+  server_->shutdown(csp::Clock::now());
+  start_server(gate.handler());
+  GrpcExporterClient gated(client_options(otlp::Compression::kNone));
+  auto [ctx, cancel] = csp::with_cancel(csp::Context::background());
+  std::thread canceller([&, cancel = cancel] {
+    gate.entered.recv_blocking();
+    cancel();
+  });
+  body = std::make_unique<std::string>(expected);
+  ExportResult cancelled = csp::block_on(gated.export_borrowed(otlp::Signal::kLogs, *body, ctx));
+  canceller.join();
+  body.reset();
+  EXPECT_EQ(cancelled.status.code(), absl::StatusCode::kCancelled);
+  gate.release.send_blocking(ExportResult{});
+}
+
 TEST_F(GrpcClientTest, UnreachableServerIsUnavailable) {
   const std::string endpoint = endpoint_;
   server_->shutdown(csp::Clock::now());

@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -43,7 +44,9 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using internal::ErrorCode;
 using Socket = internal::PollerObject<tcp::socket>;
-using Request = http::request<http::string_body>;
+// The body is a view: of the caller's bytes, or of the re-encoded or compressed copy that
+// export_request keeps beside it.
+using Request = http::request<http::span_body<const char>>;
 using Response = http::response<http::string_body>;
 
 constexpr std::string_view kProtobufType = "application/x-protobuf";
@@ -226,7 +229,10 @@ struct HttpExporterClient::Impl {
       urls[signal_index(signal)] = *signal_url(options, signal);
   }
 
-  absl::StatusOr<Request> make_request(otlp::Signal signal, std::string body) const;
+  // `owned` receives the body when it has to be transformed (JSON, compression); the request
+  // then refers to it, so it must stay where it is while the request lives.
+  absl::StatusOr<Request> make_request(otlp::Signal signal, std::string_view body,
+                                       std::string& owned) const;
   csp::Task<Exchange> exchange(std::shared_ptr<Socket> socket, bool dial, const internal::Url& url,
                                Request& request, csp::TimePoint deadline, csp::Context ctx);
   csp::Task<Exchange> exchange_steps(const std::shared_ptr<Socket>& socket, bool dial,
@@ -251,7 +257,8 @@ struct HttpExporterClient::Impl {
 };
 
 absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal signal,
-                                                               std::string body) const {
+                                                               std::string_view body,
+                                                               std::string& owned) const {
   const bool json = options.encoding == HttpEncoding::kJson;
   if (json) {
     google::protobuf::Arena arena;
@@ -260,13 +267,15 @@ absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal sign
       return absl::InvalidArgumentError(
           absl::StrCat("cannot re-encode the request as JSON: ", decoded.message()));
     }
-    body.clear();
-    otlp::encode_json_append(*message, body);
+    owned.clear();
+    otlp::encode_json_append(*message, owned);
+    body = owned;
   }
   if (options.compression != otlp::Compression::kNone) {
     absl::StatusOr<std::string> compressed = otlp::compress(options.compression, body);
     if (!compressed.ok()) return compressed.status();
-    body = *std::move(compressed);
+    owned = *std::move(compressed);
+    body = owned;
   }
   const internal::Url& url = urls[signal_index(signal)];
   Request request{http::verb::post, url.target, 11};
@@ -277,7 +286,7 @@ absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal sign
     request.set(http::field::content_encoding, otlp::compression_name(options.compression));
   }
   for (const auto& [name, value] : options.headers) request.set(name, value);
-  request.body() = std::move(body);
+  request.body() = http::span_body<const char>::value_type(body.data(), body.size());
   request.keep_alive(options.keep_alive);
   request.prepare_payload();
   return request;
@@ -407,10 +416,17 @@ std::uint64_t HttpExporterClient::connections_dialed() const {
 
 csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, std::string body,
                                                            csp::Context ctx) {
+  co_return co_await export_borrowed(signal, body, std::move(ctx));  // body lives in this frame
+}
+
+csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
+                                                            std::string_view body,
+                                                            csp::Context ctx) {
   Impl& impl = *impl_;
   if (!impl.config_status.ok()) co_return ExportResult{impl.config_status};
   if (ctx.is_done()) co_return ExportResult{ctx.err()};
-  absl::StatusOr<Request> request = impl.make_request(signal, std::move(body));
+  std::string transformed;  // the body as sent, when it is not `body` itself
+  absl::StatusOr<Request> request = impl.make_request(signal, body, transformed);
   if (!request.ok()) co_return ExportResult{request.status()};
 
   csp::TimePoint deadline = csp::Clock::now() + impl.options.timeout;

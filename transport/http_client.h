@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "csp/context.h"
@@ -83,6 +84,10 @@ class HttpExporterClient {
   HttpExporterClient& operator=(const HttpExporterClient&) = delete;
 
   csp::Task<ExportResult> export_request(otlp::Signal signal, std::string body, csp::Context ctx);
+  // The same without taking the body: it is the caller's again once the task completes, and
+  // must stay alive and unchanged until then. No copy of it is made.
+  csp::Task<ExportResult> export_borrowed(otlp::Signal signal, std::string_view body,
+                                          csp::Context ctx);
 
   // Connections waiting in the pool now (for tests and self-metrics).
   std::size_t idle_connections() const;

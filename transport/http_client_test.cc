@@ -86,6 +86,26 @@ TEST_F(HttpClientTest, EverySignalEncodingAndCompressionRoundTrips) {
   }
 }
 
+// A lent body goes out as is (or re-encoded / compressed from it), and is the caller's again
+// when the export returns.
+TEST_F(HttpClientTest, ALentBodyIsSentInPlaceInEveryEncoding) {
+  std::string expected;
+  for (int i = 0; i < 100; ++i) expected += testing::request_bytes(otlp::Signal::kTraces, 20);
+  for (HttpEncoding encoding : {HttpEncoding::kProto, HttpEncoding::kJson}) {
+    for (otlp::Compression compression : {otlp::Compression::kNone, otlp::Compression::kZstd}) {
+      HttpExporterClient client(client_options(encoding, compression));
+      auto body = std::make_unique<std::string>(expected);
+      ExportResult result = csp::block_on(
+          client.export_borrowed(otlp::Signal::kTraces, *body, csp::Context::background()));
+      EXPECT_TRUE(result.status.ok()) << result.status;
+      body->assign(body->size(), 'x');
+    }
+  }
+  std::vector<ExportRequest> got = recorder_.requests();
+  ASSERT_EQ(got.size(), 4u);
+  for (const ExportRequest& r : got) EXPECT_EQ(r.body, expected);
+}
+
 TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
   HttpExporterClient client(client_options());
   for (int i = 0; i < 10; ++i) {

@@ -123,6 +123,8 @@ struct SendOutcome {
   bool not_received = false;
 };
 
+// One attempt to send a batch. `bytes` stays alive and unchanged until the attempt's task
+// completes, so a sender may lend it to the transport instead of copying it.
 using SendFn =
     std::function<csp::Task<SendOutcome>(otlp::Signal, const std::string& bytes, csp::Context)>;
 

@@ -40,7 +40,8 @@ std::shared_ptr<pipeline::Exporter> make_otlp_grpc_exporter(std::string id,
   auto client = std::make_shared<transport::GrpcExporterClient>(config.client);
   SendFn send = [client](otlp::Signal signal, const std::string& bytes,
                          csp::Context ctx) -> csp::Task<SendOutcome> {
-    transport::ExportResult r = co_await client->export_request(signal, bytes, std::move(ctx));
+    // The queue keeps the batch for retries: lend it rather than copy it per attempt.
+    transport::ExportResult r = co_await client->export_borrowed(signal, bytes, std::move(ctx));
     co_return outcome_of(std::move(r), /*http=*/false);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
@@ -53,7 +54,7 @@ std::shared_ptr<pipeline::Exporter> make_otlp_http_exporter(std::string id,
   auto client = std::make_shared<transport::HttpExporterClient>(config.client);
   SendFn send = [client](otlp::Signal signal, const std::string& bytes,
                          csp::Context ctx) -> csp::Task<SendOutcome> {
-    transport::ExportResult r = co_await client->export_request(signal, bytes, std::move(ctx));
+    transport::ExportResult r = co_await client->export_borrowed(signal, bytes, std::move(ctx));
     co_return outcome_of(std::move(r), /*http=*/true);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
