@@ -5,7 +5,7 @@ JOBS      ?= $(shell nproc)
 BUILD     := build
 BIN       := $(BUILD)/bin
 # Layers whose tests also run under AddressSanitizer and ThreadSanitizer.
-SAN_LAYERS ?= csp;otlp;transport;storage;pipeline;components
+SAN_LAYERS ?= csp;otlp;transport;storage;telemetry;pipeline;components
 CTEST_ARGS ?= --output-on-failure --timeout 600 --no-tests=error
 
 .PHONY: all deps build run test test-unit test-asan test-tsan bench verify fuzz fuzz-ci format clean

@@ -60,4 +60,38 @@ std::vector<Host::Endpoint> Host::endpoints() const {
   return endpoints_;
 }
 
+void Host::set_phase(Phase phase) {
+  std::lock_guard lock(mu_);
+  phase_ = phase;
+}
+
+Phase Host::phase() const {
+  std::lock_guard lock(mu_);
+  return phase_;
+}
+
+void Host::exporter_failing(const std::string& exporter, csp::TimePoint since) {
+  std::lock_guard lock(mu_);
+  if (failing_.try_emplace(exporter, since).second) {
+    failing_count_.store(static_cast<int>(failing_.size()), std::memory_order_relaxed);
+  }
+}
+
+void Host::exporter_delivering(const std::string& exporter) {
+  if (failing_count_.load(std::memory_order_relaxed) == 0) return;  // the common case
+  std::lock_guard lock(mu_);
+  if (failing_.erase(exporter) != 0) {
+    failing_count_.store(static_cast<int>(failing_.size()), std::memory_order_relaxed);
+  }
+}
+
+std::map<std::string, csp::TimePoint> Host::exporters_failing_since(csp::TimePoint before) const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, csp::TimePoint> out;
+  for (const auto& [id, since] : failing_) {
+    if (since <= before) out.emplace(id, since);
+  }
+  return out;
+}
+
 }  // namespace pipeline

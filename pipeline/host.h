@@ -1,9 +1,11 @@
 #pragma once
-// pipeline::Host: what the engine offers every component — the log, admission control, and a
-// place for receivers to say where they listen.
+// pipeline::Host: what the engine offers every component — the log, admission control, a
+// place for receivers to say where they listen, the collector's own metrics, and its health
+// (what the health_check extension reports).
 //
 // Thread-safety: all methods may be called from any goroutine or thread.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,12 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "csp/timer.h"
 #include "pipeline/admission.h"
 #include "pipeline/component.h"
+#include "telemetry/registry.h"
 
 namespace pipeline {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// Where the collector is in its life (set by the collector; the graph alone stays kStarting).
+enum class Phase { kStarting, kRunning, kStopping };
 
 class Host {
  public:
@@ -46,12 +53,29 @@ class Host {
   std::shared_ptr<Component> extension(const std::string& id) const;
   void add_extension(const std::string& id, std::shared_ptr<Component> extension);
 
+  // The collector's metrics about itself (telemetry/registry.h). Components register their
+  // series when they start and add to them on the data path without locking.
+  telemetry::Registry& telemetry() { return telemetry_; }
+
+  void set_phase(Phase phase);
+  Phase phase() const;
+  // An exporter reports whether it is delivering: failing() with the time its current run of
+  // failures began, delivering() when an attempt succeeds again. Cheap when nothing changes.
+  void exporter_failing(const std::string& exporter, csp::TimePoint since);
+  void exporter_delivering(const std::string& exporter);
+  // Exporters failing since before `before`, with the time each began failing.
+  std::map<std::string, csp::TimePoint> exporters_failing_since(csp::TimePoint before) const;
+
  private:
   LogLevel level_;
   Admission admission_;
   mutable std::mutex mu_;
   std::vector<Endpoint> endpoints_;                               // guarded by mu_
   std::map<std::string, std::shared_ptr<Component>> extensions_;  // guarded by mu_
+  Phase phase_ = Phase::kStarting;                                // guarded by mu_
+  std::map<std::string, csp::TimePoint> failing_;                 // guarded by mu_
+  std::atomic<int> failing_count_{0};  // failing_.size(), read without the lock
+  telemetry::Registry telemetry_;
 };
 
 }  // namespace pipeline

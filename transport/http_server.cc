@@ -238,8 +238,8 @@ std::optional<Reply> chunk_refusal(std::string_view pending, const HttpServerOpt
 
 // What routing decided for a request whose head was read.
 struct Route {
-  std::optional<Reply> refusal;  // answer now; close unless preflight (the body was not read)
-  bool preflight = false;        // `refusal` answers a CORS preflight
+  std::optional<Reply> refusal;   // answer now; close unless keeps_connection (no body was read)
+  bool keeps_connection = false;  // `refusal` answers a CORS preflight or a page
   otlp::Signal signal = otlp::Signal::kTraces;
   bool json = false;
   otlp::Compression compression = otlp::Compression::kNone;
@@ -512,8 +512,9 @@ class ConnectionServer {
     origin_ = std::string(head[http::field::origin]);
     Route route = this->route(parser);
     if (route.refusal.has_value()) {
-      // A preflight carries no body, so the connection stays in step; other refusals close.
-      const bool keep = route.preflight && keep_alive(head) &&
+      // A preflight or a page GET carries no body, so the connection stays in step; other
+      // refusals close.
+      const bool keep = route.keeps_connection && keep_alive(head) &&
                         parser.content_length().value_or(0) == 0 && !parser.chunked();
       const ErrorCode ec = co_await write_reply(*route.refusal, keep, head.version());
       if (ec) co_return End::kAbort;
@@ -716,6 +717,27 @@ class ConnectionServer {
     Route route;
     std::string_view target = head.target();
     target = target.substr(0, target.find('?'));
+    if (auto page = options.pages.find(std::string(target)); page != options.pages.end()) {
+      if (head.method() != http::verb::get) {
+        route.refusal = text_reply(http::status::method_not_allowed,
+                                   "405 method not allowed, supported: [GET]");
+        route.refusal->headers.emplace_back(http::field::allow, "GET");
+        return route;
+      }
+      HttpServerOptions::Page got = page->second();
+      route.refusal = Reply{static_cast<http::status>(got.status),
+                            std::move(got.content_type),
+                            std::move(got.body),
+                            {}};
+      // Live numbers: never from a cache.
+      route.refusal->headers.emplace_back(http::field::cache_control, "no-store");
+      route.keeps_connection = true;  // a GET has no body to skip
+      return route;
+    }
+    if (!options.serve_otlp) {
+      route.refusal = text_reply(http::status::not_found, "404 page not found");
+      return route;
+    }
     const std::pair<const std::string*, otlp::Signal> paths[] = {
         {&options.traces_path, otlp::Signal::kTraces},
         {&options.metrics_path, otlp::Signal::kMetrics},
@@ -735,7 +757,7 @@ class ConnectionServer {
     if (head.method() == http::verb::options && !options.cors.allowed_origins.empty() &&
         head.find(http::field::access_control_request_method) != head.end()) {
       route.refusal = preflight_reply(head);
-      route.preflight = true;
+      route.keeps_connection = true;
       return route;
     }
     if (head.method() != http::verb::post) {

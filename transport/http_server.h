@@ -37,8 +37,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -111,6 +114,19 @@ struct HttpServerOptions {
   // "data refused due to high memory usage"; the connection is closed if the body was not read.
   // The claims travel to the handler in ExportRequest::memory.
   MemoryReserver reserve_memory;
+
+  // Plain pages beside the OTLP paths, for the collector's own endpoints (/metrics, health,
+  // status): a GET of one of these paths (the query string ignored) is answered with what its
+  // function returns; any other method gets 405 with Allow: GET. The function runs on the
+  // connection's goroutine and must be quick, non-blocking and thread-safe.
+  struct Page {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+  };
+  std::map<std::string, std::function<Page()>> pages;
+  // false: only `pages` are served (a metrics or health endpoint); OTLP paths answer 404.
+  bool serve_otlp = true;
 
   // Checks fields against each other; the message names the offending field.
   absl::Status validate() const;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/otlpd/limits.h"
+#include "apps/otlpd/self_telemetry.h"
 #include "components/factories.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
@@ -109,12 +110,20 @@ pipeline::LogLevel log_level(const std::string& name) {
 // Loads and builds; prints the error and returns null on failure.
 std::unique_ptr<pipeline::Graph> build(const CollectorOptions& options,
                                        const pipeline::Factories& factories,
-                                       std::unique_ptr<pipeline::Host>* host) {
+                                       std::unique_ptr<pipeline::Host>* host,
+                                       MetricsEndpointConfig* metrics = nullptr) {
   auto config = load(options);
   if (!config.ok()) {
     std::cerr << "otlpd: invalid configuration: " << config.status().message() << "\n";
     return nullptr;
   }
+  absl::StatusOr<MetricsEndpointConfig> telemetry =
+      decode_metrics_config(config->service.telemetry_metrics);
+  if (!telemetry.ok()) {
+    std::cerr << "otlpd: invalid configuration: " << telemetry.status().message() << "\n";
+    return nullptr;
+  }
+  if (metrics != nullptr) *metrics = *telemetry;
   *host = std::make_unique<pipeline::Host>(log_level(config->service.log_level));
   for (const std::string& w : config->warnings) {
     (*host)->log(pipeline::LogLevel::kWarn, "config", w);
@@ -199,7 +208,8 @@ int run_collector(const CollectorOptions& options) {
   otlp::install_protobuf_log_handler();
   pipeline::Factories factories = components::make_factories();
   std::unique_ptr<pipeline::Host> host;
-  std::unique_ptr<pipeline::Graph> service = build(options, factories, &host);
+  MetricsEndpointConfig metrics;
+  std::unique_ptr<pipeline::Graph> service = build(options, factories, &host, &metrics);
   if (!service) return 1;
   const BadInputLogFlusher flush_bad_input_counts;
   if (absl::StatusOr<rlim_t> files = raise_open_files_limit(); files.ok()) {
@@ -211,17 +221,25 @@ int run_collector(const CollectorOptions& options) {
   std::cerr << "otlpd " << OTLPD_VERSION << " starting on "
             << csp::default_scheduler().worker_count() << " workers; pipelines:\n";
   for (const std::string& line : service->describe()) std::cerr << "  " << line << "\n";
+  SelfTelemetry self_telemetry(*host, metrics);
+  if (absl::Status s = self_telemetry.start(); !s.ok()) {
+    std::cerr << "otlpd: cannot start: " << s.message() << "\n";
+    return 1;
+  }
   absl::Status started = csp::block_on(service->start());
   if (!started.ok()) {
     std::cerr << "otlpd: cannot start: " << started.message() << "\n";
+    host->set_phase(pipeline::Phase::kStopping);
     csp::block_on(service->shutdown(std::chrono::seconds(5)));
     return 1;
   }
+  host->set_phase(pipeline::Phase::kRunning);
   for (const auto& e : host->endpoints()) {
     std::printf("otlpd: listening %s %s %s\n", e.component.c_str(), e.what.c_str(),
                 e.address.c_str());
   }
-  std::printf("otlpd: ready (status page: not yet available; Ctrl-C to stop)\n");
+  std::printf("otlpd: ready (metrics: %s; status page: not yet available; Ctrl-C to stop)\n",
+              self_telemetry.url().empty() ? "off" : self_telemetry.url().c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -229,7 +247,9 @@ int run_collector(const CollectorOptions& options) {
   host->log(
       pipeline::LogLevel::kInfo, "otlpd",
       std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", draining pipelines");
+  host->set_phase(pipeline::Phase::kStopping);
   csp::block_on(service->shutdown(std::chrono::duration_cast<csp::Duration>(*grace)));
+  self_telemetry.shutdown();
   host->log(pipeline::LogLevel::kInfo, "otlpd", "stopped");
   std::fflush(stdout);
   return 0;

@@ -37,6 +37,7 @@ QueuedRetryExporter::QueuedRetryExporter(std::string id, QueueConfig queue, Retr
 }
 
 QueuedRetryExporter::~QueuedRetryExporter() {
+  host_.telemetry().remove_gauges(this);
   stop_taking_();
   stop_();
 }
@@ -131,8 +132,40 @@ absl::Status QueuedRetryExporter::set_retry_clock(std::shared_ptr<RetryClock> cl
   return absl::OkStatus();
 }
 
+void QueuedRetryExporter::register_metrics() {
+  telemetry::Registry& registry = host_.telemetry();
+  const telemetry::Labels labels = {{"exporter", id_}};
+  sent_metric_ = internal::SignalCounters(registry, "otelcol_exporter_sent_",
+                                          "Items the backend accepted: ", labels);
+  send_failed_metric_ = internal::SignalCounters(
+      registry, "otelcol_exporter_send_failed_",
+      "Items given up on (refused as bad, retries exhausted, or dropped at shutdown): ", labels);
+  enqueue_failed_metric_ = internal::SignalCounters(
+      registry, "otelcol_exporter_enqueue_failed_",
+      "Items refused because the sending queue was full or unavailable: ", labels);
+  if (!queue_config_.enabled) return;
+  // In the queue's sizer: batches, or items with sizer: items.
+  registry.gauge(
+      "otelcol_exporter_queue_size", "Batches (or items, with sizer: items) in the sending queue.",
+      labels,
+      [this] {
+        if (log_ != nullptr) {
+          return static_cast<double>(queue_config_.sizer == QueueSizer::kItems
+                                         ? durable_items_.load(std::memory_order_relaxed)
+                                         : static_cast<std::int64_t>(log_->pending()));
+        }
+        if (queued_items_ != nullptr) return static_cast<double>(queued_items_->held());
+        return static_cast<double>(queue_.size());
+      },
+      this);
+  registry.gauge(
+      "otelcol_exporter_queue_capacity", "Capacity of the sending queue, in its sizer.", labels,
+      [size = queue_config_.queue_size] { return static_cast<double>(size); }, this);
+}
+
 csp::Task<absl::Status> QueuedRetryExporter::start() {
   started_.store(true, std::memory_order_release);
+  register_metrics();
   if (!queue_config_.storage.empty()) {
     if (absl::Status s = open_log(); !s.ok()) co_return s;
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
@@ -149,6 +182,15 @@ csp::Task<absl::Status> QueuedRetryExporter::start() {
 }
 
 csp::Task<absl::Status> QueuedRetryExporter::consume(csp::Context ctx, pipeline::Batch batch) {
+  const otlp::Signal signal = batch.signal;
+  const std::int64_t items = batch.items;
+  absl::Status s = co_await enqueue(std::move(ctx), std::move(batch));
+  // Without a queue a refusal is the send's failure, counted where the send gave up.
+  if (!s.ok() && queue_config_.enabled) enqueue_failed_metric_.add(signal, items);
+  co_return s;
+}
+
+csp::Task<absl::Status> QueuedRetryExporter::enqueue(csp::Context ctx, pipeline::Batch batch) {
   if (shut_down_.load(std::memory_order_acquire)) {
     co_return absl::UnavailableError(absl::StrCat("exporter ", id_, " is shut down"));
   }
@@ -343,8 +385,9 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
     SendOutcome out = co_await send_(batch.signal, batch.bytes, attempt_ctx);
     cancel();
     if (out.status.ok()) {
-      delivering_.store(true, std::memory_order_relaxed);
+      if (!delivering_.exchange(true, std::memory_order_relaxed)) host_.exporter_delivering(id_);
       sent_items_ += batch.items;
+      sent_metric_.add(batch.signal, batch.items);
       co_return absl::OkStatus();
     }
     // Why a batch is dropped decides which count it goes to. Drops at shutdown are reported
@@ -353,6 +396,9 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
       const bool queued = queue_config_.enabled || log_ != nullptr;
       if (gave_up != nullptr) *gave_up = why;
       if (why == GaveUp::kShutdown && log_ != nullptr) return out.status;  // kept in the log
+      if (why != GaveUp::kNone && why != GaveUp::kRerouted) {
+        send_failed_metric_.add(batch.signal, batch.items);
+      }
       switch (why) {
         case GaveUp::kNone:
         case GaveUp::kRerouted:
@@ -376,7 +422,9 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
                              " attempt(s): ", std::string(text), ": ", out.status.ToString()));
       return out.status;
     };
-    if (out.retryable) delivering_.store(false, std::memory_order_relaxed);
+    if (out.retryable && delivering_.exchange(false, std::memory_order_relaxed)) {
+      host_.exporter_failing(id_, csp::Clock::now());  // for health_check
+    }
     // Definitely not delivered here: another route may take it (a failover's next level),
     // whether this backend may take it later or refuses it for good (say, unauthorized). Data
     // refused as bad (INVALID_ARGUMENT) would be refused there too: dropped below.
@@ -424,6 +472,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
 
 csp::Task<void> QueuedRetryExporter::shutdown(csp::Context ctx) {
   shut_down_.store(true, std::memory_order_release);
+  host_.telemetry().remove_gauges(this);
   queue_.close();
   stop_taking_();  // durable senders take no new records; the log keeps them
   DeadlineStop deadline_stop(ctx, stop_);

@@ -56,6 +56,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "components/exporters/helper/retry_clock.h"
+#include "components/internal/self_metrics.h"
 #include "csp/chan.h"
 #include "csp/context.h"
 #include "csp/wait_group.h"
@@ -158,6 +159,8 @@ class QueuedRetryExporter : public pipeline::Exporter {
   std::size_t queue_length() const { return queue_.size(); }
 
  private:
+  csp::Task<absl::Status> enqueue(csp::Context ctx, pipeline::Batch batch);
+  void register_metrics();
   csp::Task<void> sender();
   csp::Task<void> durable_sender();
   absl::Status open_log();
@@ -207,6 +210,10 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::CancelFunc stop_taking_;
 
   std::atomic<bool> delivering_{true};
+  // otelcol_exporter_* (registered in start()).
+  internal::SignalCounters sent_metric_;
+  internal::SignalCounters send_failed_metric_;
+  internal::SignalCounters enqueue_failed_metric_;
   std::atomic<std::int64_t> recovered_batches_{0};
   std::atomic<std::int64_t> accepted_items_{0};
   std::atomic<std::int64_t> sent_items_{0};

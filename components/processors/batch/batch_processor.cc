@@ -84,6 +84,17 @@ csp::Task<absl::Status> BatchProcessor::start() {
   // Whatever is behind has started (the graph starts consumers first), so it can answer now;
   // asking once keeps the question off the per-batch path.
   durable_next_ = next_->durable();
+  telemetry::Registry& registry = host_.telemetry();
+  const telemetry::Labels labels = {{"processor", id_}};
+  size_trigger_ = &registry.counter("otelcol_processor_batch_batch_size_trigger_send",
+                                    "Batches sent because they reached send_batch_size.", labels);
+  timeout_trigger_ = &registry.counter("otelcol_processor_batch_timeout_trigger_send",
+                                       "Batches sent because their timeout passed.", labels);
+  send_size_ =
+      &registry.histogram("otelcol_processor_batch_batch_send_size", "Items in each batch sent.",
+                          {10,   25,   50,   75,   100,  250,  500,   750,   1000,  2000,  3000,
+                           4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000},
+                          labels);
   running_.add(1);
   csp::go(run());
   co_return absl::OkStatus();
@@ -126,6 +137,7 @@ csp::Task<void> BatchProcessor::run() {
     const std::size_t k = co_await csp::select(csp::recv(input_, &in), csp::recv(timer));
     if (k == 1) {
       timer = csp::Chan<csp::TimePoint>();
+      if (!pending_.empty() && timeout_trigger_ != nullptr) timeout_trigger_->add();
       co_await flush();
       continue;
     }
@@ -134,6 +146,7 @@ csp::Task<void> BatchProcessor::run() {
     add_pending(std::move(*in));
     if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
       timer = csp::Chan<csp::TimePoint>();
+      if (size_trigger_ != nullptr) size_trigger_->add();
       co_await flush();
     }
   }
@@ -170,6 +183,10 @@ csp::Task<void> BatchProcessor::run_durable() {
     }
     if (!pending_.empty() && in_flight < kMaxHandOnsInFlight) {
       ++in_flight;
+      // Group commit has no timer: a batch goes when the disk is free, full or not.
+      if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
+        if (size_trigger_ != nullptr) size_trigger_->add();
+      }
       csp::go(hand_on_and_answer(std::move(pending_), std::exchange(pending_items_, 0),
                                  std::move(waiting_), finished));
       pending_.clear();
@@ -220,6 +237,7 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
               absl::StrCat("dropping ", items, " items: ", merged.status().message()));
     co_return merged.status();
   }
+  if (send_size_ != nullptr) send_size_->record(static_cast<double>(items));
   pipeline::MemoryTicket held = host_.admission().hold(static_cast<std::int64_t>(merged->size()));
   if (config_.send_batch_max_size == 0 ||
       static_cast<std::uint64_t>(items) <= config_.send_batch_max_size) {

@@ -92,6 +92,10 @@ class BatchProcessor final : public pipeline::Processor {
   std::int64_t pending_items_ = 0;
 
   std::atomic<std::int64_t> dropped_items_{0};
+  // otelcol_processor_batch_* (registered in start()).
+  telemetry::Counter* size_trigger_ = nullptr;
+  telemetry::Counter* timeout_trigger_ = nullptr;
+  telemetry::Histogram* send_size_ = nullptr;
 };
 
 // Splits a serialized request into requests of at most max_items items (0: no limit), on the

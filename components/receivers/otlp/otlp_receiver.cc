@@ -1,5 +1,7 @@
 #include "components/receivers/otlp/otlp_receiver.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "otlp/wire.h"
 
@@ -23,7 +25,8 @@ void OtlpReceiver::connect(otlp::Signal signal, std::shared_ptr<pipeline::Consum
   next_[static_cast<std::size_t>(signal)] = std::move(next);
 }
 
-csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest request) {
+csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest request,
+                                                        std::int64_t* counted) {
   transport::ExportResult result;
   const auto& next = next_[static_cast<std::size_t>(request.signal)];
   if (!next) {
@@ -49,6 +52,7 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
     result.status = absl::InvalidArgumentError(std::string(items.status().message()));
     co_return result;
   }
+  if (counted != nullptr) *counted = static_cast<std::int64_t>(*items);
   auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), config_.request_timeout);
   // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
   pipeline::Batch batch{request.signal, std::move(request.body), static_cast<std::int64_t>(*items)};
@@ -63,8 +67,41 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
   co_return result;
 }
 
+csp::Task<transport::ExportResult> OtlpReceiver::handle_counted(Transport transport,
+                                                                transport::ExportRequest request) {
+  const otlp::Signal signal = request.signal;
+  std::int64_t items = 0;
+  transport::ExportResult result = co_await handle(std::move(request), &items);
+  // The Collector counts what the pipeline took or refused; requests the server turned away
+  // before decoding (malformed, over a limit) never reach here. A partial success counts its
+  // rejected items as refused.
+  if (items > 0) {
+    if (!result.status.ok()) {
+      refused_metric_[transport].add(signal, items);
+    } else {
+      const std::int64_t rejected = std::clamp<std::int64_t>(result.rejected_items, 0, items);
+      accepted_metric_[transport].add(signal, items - rejected);
+      if (rejected > 0) refused_metric_[transport].add(signal, rejected);
+    }
+  }
+  co_return result;
+}
+
 csp::Task<absl::Status> OtlpReceiver::start() {
-  auto handler = [this](transport::ExportRequest r) { return handle(std::move(r)); };
+  for (Transport t : {kGrpc, kHttp}) {
+    const telemetry::Labels labels = {{"receiver", id_},
+                                      {"transport", t == kGrpc ? "grpc" : "http"}};
+    accepted_metric_[t] = internal::SignalCounters(host_.telemetry(), "otelcol_receiver_accepted_",
+                                                   "Items the pipeline accepted: ", labels);
+    refused_metric_[t] = internal::SignalCounters(host_.telemetry(), "otelcol_receiver_refused_",
+                                                  "Items the pipeline refused: ", labels);
+  }
+  auto grpc_handler = [this](transport::ExportRequest r) {
+    return handle_counted(kGrpc, std::move(r));
+  };
+  auto http_handler = [this](transport::ExportRequest r) {
+    return handle_counted(kHttp, std::move(r));
+  };
   // Servers ask the collector's memory budget before they buffer, inflate or decode bytes.
   transport::MemoryReserver reserve = [&admission = host_.admission()](std::int64_t bytes) {
     return admission.claim(bytes);
@@ -72,13 +109,13 @@ csp::Task<absl::Status> OtlpReceiver::start() {
   if (config_.grpc) config_.grpc->reserve_memory = reserve;
   if (config_.http) config_.http->reserve_memory = reserve;
   if (config_.grpc) {
-    grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, handler);
+    grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, grpc_handler);
     auto port = grpc_->start();
     if (!port.ok()) co_return port.status();
     host_.report_endpoint(id_, "grpc", with_port(config_.grpc->endpoint, *port));
   }
   if (config_.http) {
-    http_ = std::make_unique<transport::HttpServer>(*config_.http, handler);
+    http_ = std::make_unique<transport::HttpServer>(*config_.http, http_handler);
     auto port = http_->start();
     if (!port.ok()) co_return port.status();
     host_.report_endpoint(id_, "http", with_port(config_.http->endpoint, *port));

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "components/internal/self_metrics.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
 #include "transport/grpc_server.h"
@@ -41,13 +42,22 @@ class OtlpReceiver final : public pipeline::Receiver {
   csp::Task<void> shutdown(csp::Context ctx) override;
 
   // The handler both transports call; public for tests.
-  csp::Task<transport::ExportResult> handle(transport::ExportRequest request);
+  // *items (if given) receives the request's item count once it is known.
+  csp::Task<transport::ExportResult> handle(transport::ExportRequest request,
+                                            std::int64_t* items = nullptr);
+  // The same, counting into the metrics of `transport` (kGrpc or kHttp).
+  enum Transport { kGrpc = 0, kHttp = 1 };
+  csp::Task<transport::ExportResult> handle_counted(Transport transport,
+                                                    transport::ExportRequest request);
 
  private:
   std::string id_;
   OtlpReceiverConfig config_;
   pipeline::Host& host_;
   std::array<std::shared_ptr<pipeline::Consumer>, 4> next_;  // by otlp::Signal
+  // otelcol_receiver_{accepted,refused}_* by transport (registered in start()).
+  std::array<internal::SignalCounters, 2> accepted_metric_;
+  std::array<internal::SignalCounters, 2> refused_metric_;
   std::unique_ptr<transport::GrpcServer> grpc_;
   std::unique_ptr<transport::HttpServer> http_;
 };
