@@ -71,6 +71,11 @@ class Histogram {
 
 class Registry {
  public:
+  // Off (service::telemetry::metrics::level: none): components ask enabled() before they
+  // register, and count nothing at all. Set before components start.
+  void set_enabled(bool enabled) { enabled_.store(enabled, std::memory_order_relaxed); }
+  bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
+
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help,
                        const std::vector<double>& bounds, const Labels& labels = {});
@@ -97,6 +102,7 @@ class Registry {
   };
   Family& family(const std::string& name, Type type, const std::string& help);
 
+  std::atomic<bool> enabled_{true};
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;             // guarded by mu_
   std::deque<Counter> counters_;                       // stable addresses; guarded by mu_

@@ -125,6 +125,7 @@ std::unique_ptr<pipeline::Graph> build(const CollectorOptions& options,
   }
   if (metrics != nullptr) *metrics = *telemetry;
   *host = std::make_unique<pipeline::Host>(log_level(config->service.log_level));
+  (*host)->telemetry().set_enabled(telemetry->enabled);
   for (const std::string& w : config->warnings) {
     (*host)->log(pipeline::LogLevel::kWarn, "config", w);
   }

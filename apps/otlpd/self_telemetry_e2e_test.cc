@@ -239,6 +239,11 @@ service:
   EXPECT_FALSE(refused.ok());
   close(busy);
 
+  // The operations guide's example is a valid configuration.
+  const testing::RunResult example = testing::run_otlpd(
+      {"validate", "--config", OTLPD_SOURCE_DIR "/docs/examples/operations.yaml"});
+  EXPECT_EQ(example.exit_code, 0) << example.err;
+
   // A bad level names its key and line.
   const testing::RunResult bad =
       testing::run_otlpd({"validate", "--set", "service.telemetry.metrics.level=loud"});

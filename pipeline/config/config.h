@@ -61,8 +61,8 @@ struct ServiceConfig {
   std::vector<ComponentId> extensions;  // started in this order
   std::map<PipelineId, PipelineConfig> pipelines;
   std::string log_level = kDefaultLogLevel;  // one of kLogLevels
-  // service::telemetry::metrics as written, accepted for compatibility and not yet used;
-  // absent when the config has none.
+  // service::telemetry::metrics as written (decoded by otlpd's self-telemetry,
+  // apps/otlpd/self_telemetry.h); absent when the config has none.
   std::optional<ConfigNode> telemetry_metrics;
 };
 

@@ -86,6 +86,14 @@ csp::Task<absl::Status> BatchProcessor::start() {
   durable_next_ = next_->durable();
   telemetry::Registry& registry = host_.telemetry();
   const telemetry::Labels labels = {{"processor", id_}};
+  if (registry.enabled()) register_metrics(registry, labels);
+  running_.add(1);
+  csp::go(run());
+  co_return absl::OkStatus();
+}
+
+void BatchProcessor::register_metrics(telemetry::Registry& registry,
+                                      const telemetry::Labels& labels) {
   size_trigger_ = &registry.counter("otelcol_processor_batch_batch_size_trigger_send",
                                     "Batches sent because they reached send_batch_size.", labels);
   timeout_trigger_ = &registry.counter("otelcol_processor_batch_timeout_trigger_send",
@@ -95,9 +103,6 @@ csp::Task<absl::Status> BatchProcessor::start() {
                           {10,   25,   50,   75,   100,  250,  500,   750,   1000,  2000,  3000,
                            4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000},
                           labels);
-  running_.add(1);
-  csp::go(run());
-  co_return absl::OkStatus();
 }
 
 csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batch batch) {

@@ -72,6 +72,7 @@ class BatchProcessor final : public pipeline::Processor {
                                      std::vector<csp::Chan<absl::Status>> waiting,
                                      csp::Chan<csp::Unit> finished);
   csp::Task<absl::Status> deliver(pipeline::Batch batch);
+  void register_metrics(telemetry::Registry& registry, const telemetry::Labels& labels);
 
   std::string id_;
   BatchConfig config_;
