@@ -1,28 +1,38 @@
 #include "csp/timer.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "csp/internal/no_destructor.h"
+#include "csp/io.h"
 
 // Invariants (under TimerQueue::mu_):
 //  - heap_ is a 4-ary min-heap of (when, seq) over the pending entries; an entry's heap_index is
 //    its position in heap_, or kNotInHeap. An entry is pending exactly while it is in the heap:
 //    cancel() and reset() take it out at once, so a stopped timer keeps no memory alive (its
 //    channel, its captures) until its old fire time.
-//  - running_ names the entry whose callback the timer thread is running, else null.
-//    Callbacks run without the lock held, so they may arm, cancel and reset timers.
+//  - running_ names the entry whose callback the poller is running, else null. Callbacks run
+//    without the lock held, so they may arm, cancel and reset timers.
+//  - armed_for_ is the time the poller's wake-up (an Asio steady_timer) is set for, or
+//    TimePoint::max() when none is set; it is never later than the earliest entry.
 //
-// Algorithm: the timer thread sleeps until the earliest entry is due, takes it out of the heap
-// (a periodic one goes back in at its next tick first), marks it running_, unlocks, runs the
-// callback, relocks and clears running_. cancel() and reset() take the entry out of the heap and
-// then, unless they are called on the timer thread, wait on idle_cv_ until running_ no longer
-// names the entry. One thread runs every callback, so on the timer thread the entry is either
-// not running or is the caller's own callback; waiting there could only deadlock.
+// Algorithm: timers have no thread of their own; the network poller (csp::io_context()) runs
+// them, as Go's netpoller wakes for the earliest timer. Its wake-up is set for the earliest
+// entry. An arm() earlier than armed_for_ lowers armed_for_ and posts a re-arm to the poller
+// (arms later than that, the common case of a deadline after others, post nothing). When the
+// wake-up fires, the poller takes each due entry out of the heap (a periodic one goes back in
+// at its next tick first), marks it running_, unlocks, runs the callback, relocks and clears
+// running_, then sets the wake-up for what is left. cancel() and reset() take the entry out of
+// the heap and then, unless they are called on the poller thread, wait on idle_cv_ until
+// running_ no longer names the entry. One thread runs every callback, so on the poller the
+// entry is either not running or is the caller's own callback; waiting there could only
+// deadlock. An entry cancelled early leaves the wake-up set for its old time: the poller wakes
+// then, finds nothing due, and sets the next one.
 //
 // Cost: an entry and its callback are one allocation (the callback is stored in the entry, not
 // in a std::function), so Timer, after() and sleep() allocate once for the timer (plus the
@@ -60,24 +70,20 @@ struct SendTime {
   void operator()(TimePoint now) const { ch.try_send(now); }
 };
 
-// True on the timer thread only; set once when it starts.
+// True on the thread that runs timer callbacks (the poller) only; set by the first wake-up.
 thread_local bool tls_on_timer_thread = false;
 
 class TimerQueue {
  public:
-  // Never destroyed, and its thread is neither joined nor detached. Joining would mean stopping
-  // the timer thread at exit, yet other threads and static destructors may still arm and
-  // cancel timers while the process exits; their deadlines would silently stop firing, and
-  // a cancel() waiting for a callback could hang. Destroying a joinable std::thread calls
-  // std::terminate, so the thread object must simply never be destroyed: NoDestructor keeps it
-  // and the queue it serves alive until the process ends, owned rather than detached, so a
-  // shutdown step could still join it if one is ever added.
+  // Never destroyed: other threads and static destructors may still arm and cancel timers
+  // while the process exits, and the poller that runs the callbacks lives until the end too
+  // (csp/io.cc).
   static TimerQueue& instance() {
     static NoDestructor<TimerQueue> queue;
     return *queue;
   }
 
-  TimerQueue() : thread_([this] { run(); }) {}
+  TimerQueue() : wakeup_(io_context()) {}
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
@@ -154,10 +160,12 @@ class TimerQueue {
 
   // Requires mu_, and that e is not in the heap.
   void push_locked(std::shared_ptr<TimerEntry> e, TimePoint when) {
-    const bool earliest = heap_.empty() || when < heap_.front().when;
     heap_.emplace_back();
     sift_up_locked(heap_.size() - 1, Node{when, next_seq_++, std::move(e)});
-    if (earliest) cv_.notify_one();
+    if (when < armed_for_) {
+      armed_for_ = when;
+      boost::asio::post(io_context(), [this] { set_wakeup(); });
+    }
   }
 
   // Requires mu_ and a non-empty heap: takes the node at i out.
@@ -193,21 +201,31 @@ class TimerQueue {
     idle_cv_.wait(lock, [&] { return running_ != &e; });
   }
 
-  void run() {
+  // Poller only: sets the wake-up for the earliest entry (none if there is none).
+  void set_wakeup() {
+    TimePoint next;
+    {
+      std::lock_guard lock(mu_);
+      next = heap_.empty() ? TimePoint::max() : heap_.front().when;
+      armed_for_ = next;
+    }
+    if (next == TimePoint::max()) {
+      wakeup_.cancel();
+      return;
+    }
+    wakeup_.expires_at(next);  // cancels the wait for an older time, if any
+    wakeup_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) fire_due();
+    });
+  }
+
+  // Poller only: runs every entry that is due, then sets the next wake-up.
+  void fire_due() {
     tls_on_timer_thread = true;
     std::unique_lock lock(mu_);
     for (;;) {
-      if (heap_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
       const TimePoint now = Clock::now();
-      if (heap_.front().when > now) {
-        // A copy: wait_until keeps a reference, and arm() may reallocate the heap meanwhile.
-        const TimePoint next = heap_.front().when;
-        cv_.wait_until(lock, next);
-        continue;
-      }
+      if (heap_.empty() || heap_.front().when > now) break;
       Node node = take_locked(0);
       TimerEntry& e = *node.entry;
       if (e.period > Duration::zero()) {
@@ -228,15 +246,19 @@ class TimerQueue {
       running_ = nullptr;
       idle_cv_.notify_all();
     }
+    // Callbacks may have armed earlier entries and posted re-arms; this one covers them all.
+    armed_for_ = TimePoint::max();
+    lock.unlock();
+    set_wakeup();
   }
 
   std::mutex mu_;
-  std::condition_variable cv_;           // the timer thread waits here for an earlier entry
-  std::condition_variable idle_cv_;      // cancel/reset wait here for running_ to change
-  std::vector<Node> heap_;               // guarded by mu_
-  std::uint64_t next_seq_ = 0;           // guarded by mu_
-  const TimerEntry* running_ = nullptr;  // guarded by mu_
-  std::thread thread_;                   // last: it starts running run() during construction
+  std::condition_variable idle_cv_;         // cancel/reset wait here for running_ to change
+  std::vector<Node> heap_;                  // guarded by mu_
+  std::uint64_t next_seq_ = 0;              // guarded by mu_
+  const TimerEntry* running_ = nullptr;     // guarded by mu_
+  TimePoint armed_for_ = TimePoint::max();  // guarded by mu_
+  boost::asio::steady_timer wakeup_;        // the poller's alone
 };
 
 template <class F>

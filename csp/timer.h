@@ -2,8 +2,10 @@
 // Timers: csp::sleep, csp::after, csp::Timer, csp::Ticker and csp::after_func.
 //
 // Contract:
-//  - One timer thread per process keeps every pending timer in a heap and fires it at (or soon
-//    after) its time; it never runs goroutine code itself.
+//  - One heap per process keeps every pending timer, and the network poller thread
+//    (csp::io_context(), csp/io.h) fires each at (or soon after) its time, as Go's netpoller
+//    wakes for the earliest timer: timers have no thread of their own. The poller never runs
+//    goroutine code itself.
 //  - after(d) and Timer deliver the fire time once on a buffered(1) channel, so a timer fires
 //    even if nobody is receiving yet, and select treats it as an ordinary receive case.
 //  - Ticker delivers on a buffered(1) channel and drops ticks a slow receiver has not taken, as
@@ -11,24 +13,24 @@
 //  - Timer::stop() reports whether it prevented the timer from firing. Stopping does not drain
 //    the channel. Destroying a Timer or Ticker stops it.
 //  - co_await sleep(d) parks the goroutine and readies it when d has passed.
-//  - after_func(d, f) runs f on the timer thread: f must be short and must not block. Every
-//    timer, Ticker and context deadline in the process waits while f runs, and so does every
+//  - after_func(d, f) runs f on the poller thread: f must be short and must not block. Every
+//    timer, Ticker, context deadline and socket in the process waits while f runs, and so does every
 //    cancel() or reset() of f's own handle, so it is for csp's own internals (deadlines, Timer,
 //    Ticker). Components must not do I/O in it (no disk, no logging, no locks that I/O holds):
 //    periodic work belongs on a goroutine that selects on a Ticker and a stop channel, joined
 //    by the component's shutdown.
 //  - Cancellation is synchronous. When TimerHandle::cancel() returns, f is not running and will
 //    not start again (until a later reset()), so the caller may then destroy what f touches:
-//    if f is running on the timer thread when cancel() is called, cancel() waits for it to
-//    return. The one exception is cancel() called from inside f itself (on the timer thread):
+//    if f is running on the poller thread when cancel() is called, cancel() waits for it to
+//    return. The one exception is cancel() called from inside f itself (on the poller thread):
 //    it returns at once without waiting, since waiting would deadlock; the running call
 //    finishes normally and no later call starts. reset(d) is cancel() followed by re-arming:
 //    it waits the same way (again, not from inside f), so the next call of f is the one reset
 //    scheduled. Timer::stop/reset and Ticker::stop, and their destructors, inherit this.
 //  - Because cancel() and reset() may wait for f, never call them while holding a lock (or
-//    any other resource) that f needs: that deadlocks with the timer thread.
+//    any other resource) that f needs: that deadlocks with the poller thread.
 //  - f itself (its captures) is destroyed on whichever thread drops the last reference to the
-//    timer: the last TimerHandle, or the timer thread after a one-shot timer that nobody holds
+//    timer: the last TimerHandle, or the poller thread after a one-shot timer that nobody holds
 //    has fired. A cancelled timer leaves the queue at once, so it keeps nothing alive until
 //    its old fire time. Captures must be safe to destroy on either thread.
 //
@@ -53,7 +55,7 @@ namespace internal {
 struct TimerEntry;
 }
 
-// A pending action on the timer thread. Movable and copyable (copies name the same timer);
+// A pending action on the poller thread. Movable and copyable (copies name the same timer);
 // destroying it does not cancel.
 class TimerHandle {
  public:
@@ -61,7 +63,7 @@ class TimerHandle {
   explicit TimerHandle(std::shared_ptr<internal::TimerEntry> e) : entry_(std::move(e)) {}
   // Stops the timer: after it returns the callback is not running (unless cancel() is called
   // from inside the callback) and will not run again. Waits for a callback in progress on the
-  // timer thread. True if the timer was pending (for a periodic timer: always, until it is
+  // poller thread. True if the timer was pending (for a periodic timer: always, until it is
   // cancelled), false if it had already fired (one-shot) or been cancelled. False on an empty
   // handle.
   bool cancel() const;
@@ -75,7 +77,7 @@ class TimerHandle {
   std::shared_ptr<internal::TimerEntry> entry_;
 };
 
-// Runs f(fire_time) on the timer thread after d (and then every `period`, if non-zero).
+// Runs f(fire_time) on the poller thread after d (and then every `period`, if non-zero).
 // Not for components' periodic work: see the contract above.
 TimerHandle after_func(Duration d, std::function<void(TimePoint)> f,
                        Duration period = Duration::zero());
@@ -128,7 +130,7 @@ class SleepAwaiter {
 // co_await csp::sleep(d): parks the goroutine for at least d.
 inline SleepAwaiter sleep(Duration d) { return SleepAwaiter(d); }
 
-// Timers pending on the timer thread (a snapshot; for tests and stats).
+// Timers pending on the poller thread (a snapshot; for tests and stats).
 std::size_t pending_timers();
 
 }  // namespace csp

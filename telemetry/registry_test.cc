@@ -91,5 +91,14 @@ TEST(Registry, GaugesAreReadWhenRenderedAndGoWithTheirOwner) {
   EXPECT_EQ(p.samples.count("otelcol_process_uptime"), 1u);
 }
 
+// The test parser is strict, so a malformed page cannot pass the tests that read one.
+TEST(ExpositionParser, RefusesWhatIsNotTheFormat) {
+  EXPECT_TRUE(testing::parse_exposition("a_total{x=\"1\",y=\"q\\\"\"} 3\nb 1.5\n").ok());
+  for (const char* bad : {"a{x=\"1} 3", "a 1 2", "a{x=1} 3", "# TYPE a summary", "a{x=\"\\q\"} 1",
+                          "a", "9a 1", "a 1\na 2", "a NaNx"}) {
+    EXPECT_FALSE(testing::parse_exposition(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace telemetry

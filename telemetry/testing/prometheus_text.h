@@ -5,7 +5,6 @@
 
 #include <limits>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -26,26 +25,86 @@ struct Exposition {
   }
 };
 
+namespace internal {
+
+inline bool name_char(char c, bool first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// Reads a metric or label name at `pos`; empty if there is none.
+inline std::string read_name(const std::string& line, std::size_t& pos, bool label) {
+  const std::size_t start = pos;
+  while (pos < line.size() && name_char(line[pos], pos == start) && !(label && line[pos] == ':')) {
+    ++pos;
+  }
+  return line.substr(start, pos - start);
+}
+
+// "# HELP name text" / "# TYPE name type": the name and the rest, or false.
+inline bool comment(const std::string& line, const std::string& kind, std::string& name,
+                    std::string& rest) {
+  const std::string prefix = "# " + kind + " ";
+  if (line.rfind(prefix, 0) != 0) return false;
+  std::size_t pos = prefix.size();
+  name = read_name(line, pos, false);
+  if (name.empty() || pos >= line.size() || line[pos] != ' ') return false;
+  rest = line.substr(pos + 1);
+  return true;
+}
+
+// A sample line: `name{label="value",...} value`; the series (as written) and the value.
+inline bool sample(const std::string& line, std::string& series, std::string& value) {
+  std::size_t pos = 0;
+  if (read_name(line, pos, false).empty()) return false;
+  if (pos < line.size() && line[pos] == '{') {
+    ++pos;
+    while (pos < line.size() && line[pos] != '}') {
+      if (read_name(line, pos, true).empty()) return false;
+      if (line.compare(pos, 2, "=\"") != 0) return false;
+      pos += 2;
+      while (pos < line.size() && line[pos] != '"') {
+        if (line[pos] == '\\') {
+          if (pos + 1 >= line.size()) return false;
+          const char e = line[pos + 1];
+          if (e != '\\' && e != '"' && e != 'n') return false;
+          ++pos;
+        }
+        ++pos;
+      }
+      if (pos >= line.size()) return false;
+      ++pos;  // the closing quote
+      if (pos < line.size() && line[pos] == ',') ++pos;
+    }
+    if (pos >= line.size()) return false;
+    ++pos;  // '}'
+  }
+  if (pos >= line.size() || line[pos] != ' ') return false;
+  series = line.substr(0, pos);
+  value = line.substr(pos + 1);
+  return !value.empty() && value.find(' ') == std::string::npos;
+}
+
+}  // namespace internal
+
 inline absl::StatusOr<Exposition> parse_exposition(const std::string& text) {
   Exposition out;
   std::istringstream in(text);
   std::string line;
-  static const std::regex sample(
-      R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? ([^ ]+)$)re");
-  static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
-  static const std::regex help(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$)");
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    std::smatch m;
-    if (std::regex_match(line, m, type)) {
-      if (!out.types.emplace(m[1], m[2]).second) {
+    std::string name, rest, series, value;
+    if (internal::comment(line, "TYPE", name, rest)) {
+      if (rest != "counter" && rest != "gauge" && rest != "histogram") {
+        return absl::InvalidArgumentError(absl::StrCat("line ", number, ": bad type ", rest));
+      }
+      if (!out.types.emplace(name, rest).second) {
         return absl::InvalidArgumentError(absl::StrCat("line ", number, ": second TYPE"));
       }
-    } else if (std::regex_match(line, m, help)) {
-      out.help[m[1]] = m[2];
-    } else if (std::regex_match(line, m, sample)) {
-      const std::string value = m[3].str();
+    } else if (internal::comment(line, "HELP", name, rest)) {
+      out.help[name] = rest;
+    } else if (internal::sample(line, series, value)) {
       double v = 0;
       if (value == "+Inf") {
         v = std::numeric_limits<double>::infinity();
@@ -60,7 +119,7 @@ inline absl::StatusOr<Exposition> parse_exposition(const std::string& text) {
           return absl::InvalidArgumentError(absl::StrCat("line ", number, ": bad value ", value));
         }
       }
-      if (!out.samples.emplace(m[1].str() + m[2].str(), v).second) {
+      if (!out.samples.emplace(series, v).second) {
         return absl::InvalidArgumentError(absl::StrCat("line ", number, ": duplicate sample"));
       }
     } else {
