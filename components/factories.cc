@@ -5,6 +5,7 @@
 #include "components/exporters/debug/factory.h"
 #include "components/exporters/file/factory.h"
 #include "components/exporters/otlp/factory.h"
+#include "components/extensions/bearertokenauth/factory.h"
 #include "components/extensions/file_storage/factory.h"
 #include "components/extensions/health_check/factory.h"
 #include "components/processors/batch/factory.h"
@@ -26,6 +27,7 @@ pipeline::Factories make_factories() {
   f.exporters.push_back(make_otlp_http_exporter_factory("otlphttp"));
   f.connectors.push_back(make_forward_connector_factory());
   f.connectors.push_back(make_failover_connector_factory());
+  f.extensions.push_back(make_bearer_token_auth_extension_factory());
   f.extensions.push_back(make_file_storage_extension_factory());
   f.extensions.push_back(make_health_check_extension_factory());
   return f;

@@ -347,6 +347,7 @@ std::string minimal_extension_config(const std::string& type, const fs::path& di
   if (type == "file_storage")
     return "{directory: '" + (dir / "storage").string() + "', create_directory: true}";
   if (type == "health_check") return "{endpoint: '127.0.0.1:0'}";
+  if (type == "bearertokenauth") return "{token: secret}";
   return "";
 }
 

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "csp/task.h"
@@ -43,6 +44,15 @@ using MemoryClaim = std::shared_ptr<void>;
 // with a retry delay) before those bytes are read or allocated. Thread-safe; must not block.
 // Empty function: no budget (every reservation succeeds).
 using MemoryReserver = std::function<MemoryClaim(std::int64_t bytes)>;
+
+// Checks a request's credentials before its body is read, given its `authorization` header
+// (empty when it has none): true lets it in. A refusal is answered UNAUTHENTICATED (gRPC) or
+// 401 (HTTP) with a fixed message; the header never appears in an answer or a log. Called on
+// the connection's goroutine: thread-safe, quick, non-blocking. Empty function: no check.
+using Authenticator = std::function<bool(std::string_view authorization)>;
+
+// The message of every refusal by an Authenticator.
+inline constexpr char kUnauthenticatedMessage[] = "missing or invalid credentials";
 
 // Connections a server serves at once by default (both servers' max_connections).
 inline constexpr int kDefaultMaxConnections = 4096;

@@ -197,6 +197,7 @@ csp::Task<ExportResult> GrpcExporterClient::call(otlp::Signal signal, grpc::Slic
   for (const auto& [key, value] : options_.headers) {
     context.AddMetadata(absl::AsciiStrToLower(key), value);
   }
+  if (options_.authorization) context.AddMetadata("authorization", options_.authorization());
 
   grpc::ByteBuffer response;
   grpc::Status status;

@@ -18,6 +18,7 @@
 //  - Lifetime: the client must outlive every export_request() it started.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,6 +51,9 @@ struct GrpcClientOptions {
   std::string ca_file;  // PEM file of trusted roots; empty = system roots
   // Sent as metadata on every call; keys are lower-cased as HTTP/2 requires.
   std::map<std::string, std::string> headers;
+  // The `authorization` metadata of each call, asked anew every time (a rotated token is sent
+  // from then on); empty = none. Thread-safe.
+  std::function<std::string()> authorization;
   // kNone, kGzip or kDeflate (gRPC 1.51 has no zstd).
   otlp::Compression compression = otlp::Compression::kGzip;
   // Deadline of each export; must be positive.

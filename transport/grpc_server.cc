@@ -298,6 +298,7 @@ class Connection {
     std::int32_t id = 0;
     std::size_t header_bytes = 0;
     std::string method, path, content_type, encoding;
+    std::string authorization;  // for the Authenticator only; never logged
     enum class State { kHeaders, kBody, kHandling, kAnswered } state = State::kHeaders;
     std::optional<otlp::Signal> signal;
     otlp::Compression compression = otlp::Compression::kNone;
@@ -726,6 +727,8 @@ int Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const st
     s->content_type = v;
   } else if (n == "grpc-encoding") {
     s->encoding = v;
+  } else if (n == "authorization") {
+    s->authorization = v;
   }
   return 0;
 }
@@ -814,6 +817,12 @@ void Connection::on_headers_done(Stream& s, bool end_stream) {
     answer_error(s, absl::UnimplementedError(absl::StrCat("unknown method ", s.path)));
     return;
   }
+  if (impl_->options.authenticate && !impl_->options.authenticate(s.authorization)) {
+    s.authorization.clear();
+    answer_error(s, absl::UnauthenticatedError(kUnauthenticatedMessage));
+    return;
+  }
+  s.authorization.clear();
   std::optional<otlp::Compression> compression = otlp::parse_compression(s.encoding);
   if (!compression.has_value()) {
     answer_error(s,

@@ -98,6 +98,9 @@ struct GrpcServerOptions {
   // Asked before request bytes are buffered, inflated or validated (transport/export.h); empty =
   // no memory budget. A refusal is RESOURCE_EXHAUSTED with a retry delay.
   MemoryReserver reserve_memory;
+  // Asked with each call's `authorization` metadata once its headers are in, before any of its
+  // body is read (transport/export.h); empty = no check. A refusal is UNAUTHENTICATED.
+  Authenticator authenticate;
 
   // Checks fields against each other; the message names the offending field.
   absl::Status validate() const;

@@ -253,6 +253,46 @@ TEST_F(GrpcServerHostileTest, ValidUnaryExportOnEveryPath) {
   }
 }
 
+// ---- Credentials ----
+
+// The Authenticator sees the call's headers before any DATA: a call without the right
+// `authorization` is answered UNAUTHENTICATED while its body has not even been sent, the
+// handler never sees it, and the header's value appears in no answer.
+TEST_F(GrpcServerHostileTest, CallsWithoutTheRightCredentialsAreRefusedBeforeTheirBody) {
+  GrpcServerOptions options;
+  options.authenticate = [](std::string_view authorization) {
+    return authorization == "Bearer s3cret";
+  };
+  start(options);
+  RawHttp2Connection c(port_);
+  ASSERT_TRUE(c.handshake().ok());
+  const std::string path = path_of(otlp::Signal::kTraces);
+  for (const HeaderList& extra :
+       {HeaderList{}, HeaderList{{"authorization", "Bearer wrong"}},
+        HeaderList{{"authorization", "Bearer s3cret2"}}, HeaderList{{"authorization", "s3cret"}}}) {
+    const std::uint32_t id = c.next_stream_id();
+    ASSERT_TRUE(c.send_headers(id, testing::grpc_request_headers(path, extra)).ok());
+    const H2Response r = c.read_response(id);  // no DATA sent: the answer cannot wait for it
+    EXPECT_EQ(r.grpc_status(), 16) << r.describe();
+    EXPECT_EQ(r.grpc_message(), kUnauthenticatedMessage) << r.describe();
+    EXPECT_EQ(r.describe().find("s3cret"), std::string::npos) << r.describe();
+    EXPECT_EQ(r.describe().find("wrong"), std::string::npos) << r.describe();
+  }
+  // The same connection then serves a call with the right credentials.
+  const std::string body = next_body();
+  absl::StatusOr<std::uint32_t> id =
+      c.unary_call(path, {{"authorization", "Bearer s3cret"}}, {testing::grpc_message(body)});
+  ASSERT_TRUE(id.ok()) << id.status();
+  const H2Response ok = c.read_response(*id);
+  EXPECT_EQ(ok.grpc_status(), kGrpcOk) << ok.describe();
+  if (ok.grpc_status() == kGrpcOk) accepted_.emplace_back(otlp::Signal::kTraces, body);
+  // grpc++ without credentials is refused too (TearDown's check needs them, so not there).
+  EXPECT_EQ(grpc_call(port_, otlp::Signal::kLogs, next_body(otlp::Signal::kLogs)).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  server_->shutdown(csp::Clock::now() + std::chrono::seconds(5));
+  shut_down_ = true;
+}
+
 TEST_F(GrpcServerHostileTest, HeaderBlockSplitIntoContinuationsIsAccepted) {
   start();
   RawHttp2Connection c(port_);

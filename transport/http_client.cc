@@ -286,6 +286,7 @@ absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal sign
     request.set(http::field::content_encoding, otlp::compression_name(options.compression));
   }
   for (const auto& [name, value] : options.headers) request.set(name, value);
+  if (options.authorization) request.set(http::field::authorization, options.authorization());
   request.body() = http::span_body<const char>::value_type(body.data(), body.size());
   request.keep_alive(options.keep_alive);
   request.prepare_payload();

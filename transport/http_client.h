@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,6 +63,9 @@ struct HttpClientOptions {
   otlp::Compression compression = otlp::Compression::kGzip;
   // Added to every request (after ours, so they may override User-Agent).
   std::map<std::string, std::string> headers;
+  // The Authorization header of each request, asked anew every time (a rotated token is sent
+  // from then on); empty = none. Thread-safe.
+  std::function<std::string()> authorization;
   // Deadline of each export, from connect to the last byte of the answer; must be positive.
   std::chrono::milliseconds timeout = kDefaultHttpClientTimeout;
   // Reuse connections between requests; false: one connection per request.

@@ -767,6 +767,12 @@ class ConnectionServer {
       return route;
     }
     const std::string type = internal::media_type(head[http::field::content_type]);
+    if (options.authenticate && !options.authenticate(head[http::field::authorization])) {
+      route.refusal =
+          status_reply(http::status::unauthorized,
+                       absl::UnauthenticatedError(kUnauthenticatedMessage), type == kJsonType);
+      return route;
+    }
     if (type == kJsonType) {
       route.json = true;
     } else if (type != kProtobufType) {

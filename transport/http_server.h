@@ -114,6 +114,11 @@ struct HttpServerOptions {
   // "data refused due to high memory usage"; the connection is closed if the body was not read.
   // The claims travel to the handler in ExportRequest::memory.
   MemoryReserver reserve_memory;
+  // Asked with each OTLP request's Authorization header once its head is read, before its body
+  // (transport/export.h); empty = no check. A refusal is 401 with the request's Status body,
+  // and the connection closes (the body was not read). Pages and CORS preflights are not
+  // checked.
+  Authenticator authenticate;
 
   // Plain pages beside the OTLP paths, for the collector's own endpoints (/metrics, health,
   // status): a GET of one of these paths (the query string ignored) is answered with what its

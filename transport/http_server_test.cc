@@ -144,6 +144,38 @@ TEST_F(HttpServerTest, EmptyBodyIsAnEmptyRequest) {
   EXPECT_EQ(recorder_.requests()[1].body, "");
 }
 
+// The Authenticator sees the head before the body is read: a request without the right
+// Authorization is answered 401 even though its announced body never comes, and the handler
+// never sees it.
+TEST_F(HttpServerTest, RequestsWithoutTheRightCredentialsAre401BeforeTheirBody) {
+  HttpServerOptions options;
+  options.authenticate = [](std::string_view authorization) {
+    return authorization == "Bearer s3cret";
+  };
+  start(options);
+  const std::string body = testing::request_bytes(otlp::Signal::kTraces, 3);
+  for (const Headers& h : {Headers{}, Headers{{"Authorization", "Bearer wrong"}}}) {
+    RawResponse r = post("/v1/traces", kProto, body, h);
+    EXPECT_EQ(r.status, 401);
+    google::rpc::Status status;
+    ASSERT_TRUE(status.ParseFromString(r.body));
+    EXPECT_EQ(status.code(), 16);
+    EXPECT_EQ(status.message(), kUnauthenticatedMessage);
+  }
+  // A head that announces 10 MB and sends none of it: answered at once, connection closed.
+  absl::StatusOr<RawResponse> early =
+      raw_exchange(port_,
+                   "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                   "Content-Length: 10000000\r\n\r\n");
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_EQ(early->status, 401);
+  EXPECT_FALSE(early->keep_alive);
+  EXPECT_EQ(recorder_.count(), 0u);
+  RawResponse ok = post("/v1/traces", kProto, body, {{"Authorization", "Bearer s3cret"}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(recorder_.count(), 1u);
+}
+
 TEST_F(HttpServerTest, UnknownPathIs404AndCloses) {
   start();
   RawHttpConnection c(port_);

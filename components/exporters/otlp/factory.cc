@@ -3,6 +3,7 @@
 #include <string>
 
 #include "components/exporters/helper/config.h"
+#include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
 
 namespace components {
@@ -108,8 +109,11 @@ class OtlpGrpcFactory final : public pipeline::ExporterFactory {
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,
                                                              pipeline::Host& host) const override {
+    // Read before the rest, so the config check sees `auth` as known.
+    OTLPD_ASSIGN_OR_RETURN(std::shared_ptr<BearerTokenAuth> auth, find_authenticator(config, host));
     auto c = parse_otlp_grpc_exporter_config(config);
     if (!c.ok()) return c.status();
+    if (auth != nullptr) c->client.authorization = [auth] { return auth->header(); };
     OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_grpc_exporter(id.str(), *std::move(c), host);
   }
@@ -127,8 +131,10 @@ class OtlpHttpFactory final : public pipeline::ExporterFactory {
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,
                                                              pipeline::Host& host) const override {
+    OTLPD_ASSIGN_OR_RETURN(std::shared_ptr<BearerTokenAuth> auth, find_authenticator(config, host));
     auto c = parse_otlp_http_exporter_config(config);
     if (!c.ok()) return c.status();
+    if (auth != nullptr) c->client.authorization = [auth] { return auth->header(); };
     OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_http_exporter(id.str(), *std::move(c), host);
   }

@@ -1,5 +1,6 @@
 #include "components/receivers/otlp/factory.h"
 
+#include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
 
 namespace components {
@@ -150,8 +151,20 @@ class OtlpReceiverFactory final : public pipeline::ReceiverFactory {
   absl::StatusOr<std::shared_ptr<pipeline::Receiver>> create(const pipeline::ComponentId& id,
                                                              const pipeline::ConfigNode& config,
                                                              pipeline::Host& host) const override {
+    // Read before the rest, so the config check sees `auth` as known.
+    const pipeline::ConfigNode protocols = config.child("protocols");
+    std::shared_ptr<BearerTokenAuth> grpc_auth;
+    std::shared_ptr<BearerTokenAuth> http_auth;
+    if (protocols.has("grpc")) {
+      OTLPD_ASSIGN_OR_RETURN(grpc_auth, find_authenticator(protocols.child("grpc"), host));
+    }
+    if (protocols.has("http")) {
+      OTLPD_ASSIGN_OR_RETURN(http_auth, find_authenticator(protocols.child("http"), host));
+    }
     auto c = parse_otlp_receiver_config(config);
     if (!c.ok()) return c.status();
+    c->grpc_auth = std::move(grpc_auth);
+    c->http_auth = std::move(http_auth);
     return std::make_shared<OtlpReceiver>(id.str(), *std::move(c), host);
   }
 };

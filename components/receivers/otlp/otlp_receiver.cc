@@ -108,6 +108,26 @@ csp::Task<absl::Status> OtlpReceiver::start() {
   };
   if (config_.grpc) config_.grpc->reserve_memory = reserve;
   if (config_.http) config_.http->reserve_memory = reserve;
+  // Requests without the right credentials are refused before their bodies are read, and
+  // counted (the items they carried are unknown).
+  auto authenticator = [this](const std::shared_ptr<BearerTokenAuth>& auth,
+                              const char* transport) -> transport::Authenticator {
+    if (auth == nullptr) return {};
+    telemetry::Counter* refused = nullptr;
+    if (host_.telemetry().enabled()) {
+      refused = &host_.telemetry().counter(
+          "otlpd_receiver_unauthenticated_requests",
+          "Requests refused before their body was read: missing or wrong credentials.",
+          {{"receiver", id_}, {"transport", transport}});
+    }
+    return [auth, refused](std::string_view authorization) {
+      const bool ok = auth->check(authorization);
+      if (!ok && refused != nullptr) refused->add();
+      return ok;
+    };
+  };
+  if (config_.grpc) config_.grpc->authenticate = authenticator(config_.grpc_auth, "grpc");
+  if (config_.http) config_.http->authenticate = authenticator(config_.http_auth, "http");
   if (config_.grpc) {
     grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, grpc_handler);
     auto port = grpc_->start();

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "components/extensions/bearertokenauth/bearer_token_auth.h"
 #include "components/internal/self_metrics.h"
 #include "pipeline/component.h"
 #include "pipeline/host.h"
@@ -28,6 +29,9 @@ namespace components {
 struct OtlpReceiverConfig {
   std::optional<transport::GrpcServerOptions> grpc;
   std::optional<transport::HttpServerOptions> http;
+  // protocols::<p>::auth: the authenticator each server asks (null: none).
+  std::shared_ptr<BearerTokenAuth> grpc_auth;
+  std::shared_ptr<BearerTokenAuth> http_auth;
   // How long a request may wait for the pipelines' answer before the client is told to retry
   // (shorter than the usual client timeouts, so the client hears "retry" rather than giving up).
   csp::Duration request_timeout = std::chrono::seconds(5);
