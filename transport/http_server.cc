@@ -1151,7 +1151,9 @@ absl::StatusOr<int> State::start() {
                                              ? "HttpServer: start() called twice"
                                              : "HttpServer: start() after shutdown()");
   }
-  if (!handler) return absl::FailedPreconditionError("HttpServer: no handler");
+  if (!handler && options.serve_otlp) {
+    return absl::FailedPreconditionError("HttpServer: no handler");
+  }
   if (absl::Status valid = options.validate(); !valid.ok()) return valid;
   absl::StatusOr<std::shared_ptr<internal::Listener>> opened =
       internal::Listener::open(options.endpoint, "HttpServer", options.max_connections);

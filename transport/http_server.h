@@ -130,7 +130,8 @@ struct HttpServerOptions {
     std::string body;
   };
   std::map<std::string, std::function<Page()>> pages;
-  // false: only `pages` are served (a metrics or health endpoint); OTLP paths answer 404.
+  // false: only `pages` are served (a metrics or health endpoint); OTLP paths answer 404, and
+  // the server needs no ExportHandler (an empty one is fine).
   bool serve_otlp = true;
 
   // Checks fields against each other; the message names the offending field.

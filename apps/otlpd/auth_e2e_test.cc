@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/otlpd/testing/child_collector.h"
 #include "csp/csp.h"
+#include "csp/internal/test_util.h"
 #include "otlp/testing/random_requests.h"
 #include "otlp/wire.h"
 #include "telemetry/testing/prometheus_text.h"
@@ -29,16 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ChildCollector;
 namespace fs = std::filesystem;
-
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using csp::testing::eventually;
 
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);

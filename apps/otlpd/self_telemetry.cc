@@ -146,10 +146,7 @@ absl::Status SelfTelemetry::start() {
     page.body = registry.prometheus_text();
     return page;
   };
-  server_ = std::make_unique<transport::HttpServer>(
-      options, [](transport::ExportRequest) -> csp::Task<transport::ExportResult> {
-        co_return transport::ExportResult{absl::UnimplementedError("no OTLP here")};
-      });
+  server_ = std::make_unique<transport::HttpServer>(options, transport::ExportHandler());
   absl::StatusOr<int> port = server_->start();
   if (!port.ok()) {
     server_.reset();

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/otlpd/testing/child_collector.h"
 #include "csp/csp.h"
+#include "csp/internal/test_util.h"
 #include "otlp/testing/random_requests.h"
 #include "otlp/wire.h"
 #include "telemetry/testing/prometheus_text.h"
@@ -28,6 +29,7 @@ namespace otlpd {
 namespace {
 
 using namespace std::chrono_literals;
+using csp::testing::eventually;
 using testing::ChildCollector;
 
 int port_of(const std::string& endpoint) {
@@ -51,17 +53,6 @@ telemetry::testing::Exposition scrape(const ChildCollector& c) {
       telemetry::testing::parse_exposition(a.body);
   EXPECT_TRUE(parsed.ok()) << parsed.status();
   return parsed.ok() ? *parsed : telemetry::testing::Exposition{};
-}
-
-// Polls until pred() or 30 s.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
 }
 
 std::string body_with(otlp::Signal signal, std::uint64_t seed, std::int64_t* items) {

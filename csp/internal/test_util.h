@@ -10,6 +10,19 @@
 
 namespace csp::testing {
 
+// Polls pred() every 10 ms until it is true or `patience` has passed, and returns its last
+// answer. For conditions another thread or process makes true in its own time (a file
+// re-read, a retry delivered); never a timing assertion: the patience is generous.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::seconds patience = std::chrono::seconds(30)) {
+  const auto until = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
 // Waits (up to `patience`) until the default scheduler has `expected` live goroutines; returns
 // the last count seen. Goroutines signal completion just before their frame ends, so a test that
 // checks right after a wait group may see a few still finishing.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "csp/csp.h"
+#include "csp/internal/test_util.h"
 
 namespace components {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using csp::testing::eventually;
 
 BearerTokenAuthConfig parse(const std::string& yaml) {
   auto node = pipeline::ConfigNode::parse(yaml, "extensions::bearertokenauth");
@@ -34,16 +36,6 @@ absl::Status parse_error(const std::string& yaml) {
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);
   out << text;
-}
-
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 TEST(BearerTokenAuth, ChecksTheWholeHeaderExactly) {
