@@ -356,9 +356,16 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
                   done(ec);
                   return;
                 }
-                asio::async_connect(s, results,
-                                    [resolver, done = std::move(done)](
-                                        ErrorCode ec, const tcp::endpoint&) mutable { done(ec); });
+                // The next address is tried only while the attempt was neither aborted nor
+                // timed out (a cancel alone ends just the current address's try).
+                asio::async_connect(
+                    s, results,
+                    [socket](const ErrorCode&, const tcp::endpoint&) {
+                      return !socket->interrupted_on_poller();
+                    },
+                    [resolver, done = std::move(done)](ErrorCode ec, const tcp::endpoint&) mutable {
+                      done(ec);
+                    });
               });
         },
         deadline);

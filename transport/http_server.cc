@@ -356,6 +356,13 @@ class SocketStream final : public Stream {
 
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override {
+    // A direct read never parks while bytes are waiting, and goroutines are not preempted: a
+    // client that pipelines without pause would keep this worker to itself. So every so often
+    // the connection steps aside for the other goroutines.
+    if (++reads_since_yield_ >= kReadsBeforeYield) {
+      reads_since_yield_ = 0;
+      co_await csp::yield();
+    }
     co_return co_await internal::read_some(*socket_, data, size, got, deadline);
   }
 
@@ -378,7 +385,9 @@ class SocketStream final : public Stream {
   void abort() override { socket_->abort(); }
 
  private:
+  static constexpr int kReadsBeforeYield = 16;
   std::shared_ptr<Socket> socket_;
+  int reads_since_yield_ = 0;
 };
 
 // A client that sends `input` in reads of at most `read_size` bytes, then half-closes; what the

@@ -107,7 +107,8 @@ csp::Task<void> Listener::run(OnConnection on_connection) {
     // A place under max_connections first, so that at the limit nothing is accepted.
     if (co_await csp::select(csp::send(slots_, csp::Unit{}), csp::recv(closed_)) == 1) break;
     ConnectionSlot slot(slots_);
-    std::shared_ptr<TcpSocket> socket = TcpSocket::make();
+    // The servers read and write their connections directly (socket_io.h).
+    std::shared_ptr<TcpSocket> socket = TcpSocket::make(/*direct_io=*/true);
     tcp::endpoint peer;
     const ErrorCode ec = co_await acceptor_->run([&](tcp::acceptor& acceptor, auto done) {
       acceptor.async_accept(socket->unsafe_object(), peer,

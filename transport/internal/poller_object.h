@@ -20,13 +20,14 @@
 //    if the deadline passed first (the operation is cancelled), or operation_aborted after
 //    abort(). Everything `start` refers to must live until the run() completes (goroutine frame
 //    objects are fine: the goroutine is parked until then).
-//  - abort() — any thread — closes the object on the poller (a socket is shut down instead and
-//    closed with the last reference): the pending operation completes with operation_aborted
-//    and every later run() fails at once with operation_aborted. Sticky.
+//  - abort() — any thread — closes the object on the poller (a socket made for direct I/O is
+//    shut down instead and closed with the last reference): the pending operation completes
+//    with operation_aborted and every later run() fails at once with operation_aborted. Sticky.
 //  - post(f) — any thread — runs f(object) on the poller, fire and forget.
 //  - Lifetime: shared. Pending poller callbacks hold a reference, so the object outlives every
 //    operation and timer that refers to it; it is destroyed (closing it) with the last reference.
 
+#include <atomic>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -50,11 +51,16 @@ class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>>
   };
 
  public:
-  explicit PollerObject(Private) : object_(csp::io_context()), timer_(csp::io_context()) {}
+  PollerObject(Private, bool direct_io)
+      : object_(csp::io_context()), timer_(csp::io_context()), direct_io_(direct_io) {}
   PollerObject(const PollerObject&) = delete;
   PollerObject& operator=(const PollerObject&) = delete;
 
-  static std::shared_ptr<PollerObject> make() { return std::make_shared<PollerObject>(Private{}); }
+  // direct_io: a goroutine will also read and write the socket's descriptor itself
+  // (socket_io.h); abort() then shuts the socket down instead of closing it.
+  static std::shared_ptr<PollerObject> make(bool direct_io = false) {
+    return std::make_shared<PollerObject>(Private{}, direct_io);
+  }
 
   // Before the object is shared, or on the poller thread (see the contract).
   IoObject& unsafe_object() noexcept { return object_; }
@@ -73,26 +79,36 @@ class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>>
   }
 
   void abort() {
+    abort_requested_.store(true, std::memory_order_release);  // direct calls fail from now on
     boost::asio::post(csp::io_context(), [self = this->shared_from_this()] {
       self->aborted_ = true;
       ErrorCode ignored;
+      bool shut_down = false;
       if constexpr (kIsSocket) {
-        // A socket is shut down, not closed: a goroutine may be in a direct recv()/send() on
-        // its descriptor (socket_io.h), and a closed number could be reused by another
-        // connection meanwhile. Shutdown ends those calls (EOF, EPIPE) and cancel() completes
-        // the pending operation; the descriptor is closed with the last reference.
-        self->object_.shutdown(IoObject::shutdown_both, ignored);
-        self->object_.cancel(ignored);
-      } else {
-        self->object_.close(ignored);
+        if (self->direct_io_) {
+          // Shut down, not closed: a goroutine may be in a direct recv()/send() on the
+          // descriptor (socket_io.h), and a closed number could be reused by another
+          // connection meanwhile. Shutdown ends those calls (EOF, EPIPE) and cancel()
+          // completes the pending operation; the descriptor is closed with the last reference.
+          self->object_.shutdown(IoObject::shutdown_both, ignored);
+          self->object_.cancel(ignored);
+          shut_down = true;
+        }
       }
+      // Closing is what stops a composed operation (a connect trying address after address).
+      if (!shut_down) self->object_.close(ignored);
       self->timer_.cancel();
     });
   }
 
+  // Any thread: abort() has been called. Direct calls check it before each syscall, so an
+  // aborted connection reads nothing more, not even bytes already queued in the kernel.
+  bool abort_requested() const noexcept { return abort_requested_.load(std::memory_order_acquire); }
+
   // The descriptor, for direct non-blocking syscalls from the goroutine that owns the
-  // connection (socket_io.h). Valid from the hand-over to a goroutine until the object is
-  // destroyed: abort() shuts a socket down but leaves the descriptor open.
+  // connection (socket_io.h); only for objects made with direct_io. Valid from the hand-over to
+  // a goroutine until the object is destroyed: abort() shuts such a socket down but leaves the
+  // descriptor open.
   int native_handle() noexcept requires(kIsSocket) { return object_.native_handle(); }
 
   // Poller thread only (inside a run() callback): whether the current operation has been
@@ -132,7 +148,11 @@ class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>>
           [self = this->shared_from_this(), handler = std::move(handler)](ErrorCode ec) mutable {
             self->op_active_ = false;
             self->timer_.cancel();
-            if (self->timed_out_ && ec == boost::asio::error::operation_aborted) {
+            // Whatever error an interrupted operation ends with (a composed one may report its
+            // last step's), the caller learns why it was interrupted.
+            if (ec && self->aborted_) {
+              ec = boost::asio::error::operation_aborted;
+            } else if (ec && self->timed_out_) {
               ec = boost::asio::error::timed_out;
             }
             handler(ec);  // the goroutine may run (and free what `start` referred to) from here on
@@ -140,11 +160,13 @@ class PollerObject : public std::enable_shared_from_this<PollerObject<IoObject>>
   }
 
   IoObject object_;
-  boost::asio::steady_timer timer_;  // the deadline of the current operation
-  std::uint64_t op_serial_ = 0;      // operations started so far
-  bool op_active_ = false;           // an operation is between start and done
-  bool timed_out_ = false;           // the current operation's deadline fired
-  bool aborted_ = false;             // abort() was called: fail everything from now on
+  boost::asio::steady_timer timer_;           // the deadline of the current operation
+  std::uint64_t op_serial_ = 0;               // operations started so far
+  bool op_active_ = false;                    // an operation is between start and done
+  bool timed_out_ = false;                    // the current operation's deadline fired
+  bool aborted_ = false;                      // abort() was called: fail everything from now on
+  const bool direct_io_;                      // see make()
+  std::atomic<bool> abort_requested_{false};  // abort() was called (any thread)
 };
 
 // Adapts done(ErrorCode) to Asio's read/write completion signature (ErrorCode, bytes).

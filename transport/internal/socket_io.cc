@@ -21,6 +21,9 @@ ErrorCode from_errno(int e) {
 
 ErrorCode try_read(TcpSocket& socket, char* data, std::size_t size, std::size_t& got) {
   got = 0;
+  // After shutdown() the kernel still hands out bytes it had queued: an aborted connection
+  // must not start on a request it will never be able to answer.
+  if (socket.abort_requested()) return asio::error::operation_aborted;
   for (;;) {
     const ssize_t n = ::recv(socket.native_handle(), data, size, MSG_DONTWAIT);
     if (n > 0) {
@@ -54,6 +57,7 @@ csp::Task<ErrorCode> write_all(TcpSocket& socket, const char* data, std::size_t 
                                csp::TimePoint deadline) {
   std::size_t sent = 0;
   while (sent < size) {
+    if (socket.abort_requested()) co_return ErrorCode(asio::error::operation_aborted);
     // MSG_NOSIGNAL: a peer that went away is an EPIPE error here, not a SIGPIPE.
     const ssize_t n =
         ::send(socket.native_handle(), data + sent, size - sent, MSG_DONTWAIT | MSG_NOSIGNAL);

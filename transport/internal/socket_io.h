@@ -8,10 +8,10 @@
 //
 // Contract:
 //  - One reading and one writing goroutine at a time per socket, as with PollerObject::run().
+//  - Sockets made with PollerObject::make(/*direct_io=*/true) only (the servers' Listener).
 //  - Errors read like Asio's: asio::error::eof when the peer closed, timed_out when the
-//    deadline passed while parked, operation_aborted when parked across abort(). A direct call
-//    after abort() sees the shut-down socket instead (eof or broken_pipe), which every caller
-//    already treats as the end of the connection.
+//    deadline passed while parked, operation_aborted after abort() (checked before every
+//    syscall: a shut-down socket would still hand out bytes the kernel had queued).
 //  - These never throw and never block the thread.
 
 #include <poll.h>

@@ -163,16 +163,31 @@ void QueuedRetryExporter::register_metrics() {
       [size = queue_config_.queue_size] { return static_cast<double>(size); }, this);
 }
 
+void QueuedRetryExporter::set_delivering(bool delivering) {
+  // The flag and what the host knows change together: senders run concurrently, and a success
+  // reported between another sender's flag flip and its report would leave the host saying
+  // "failing" (health_check 503) while every export succeeds.
+  std::lock_guard lock(delivering_mu_);
+  if (delivering_.load(std::memory_order_relaxed) == delivering) return;
+  delivering_.store(delivering, std::memory_order_relaxed);
+  if (delivering) {
+    host_.exporter_delivering(id_);
+  } else {
+    host_.exporter_failing(id_, csp::Clock::now());
+  }
+}
+
 csp::Task<absl::Status> QueuedRetryExporter::start() {
   started_.store(true, std::memory_order_release);
-  register_metrics();
   if (!queue_config_.storage.empty()) {
     if (absl::Status s = open_log(); !s.ok()) co_return s;
+    register_metrics();  // after open_log: the queue's gauge reads log_
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
     senders_.add(static_cast<std::int64_t>(n));
     for (std::size_t i = 0; i < n; ++i) csp::go(durable_sender());
     co_return absl::OkStatus();
   }
+  register_metrics();
   if (queue_config_.enabled) {
     const std::size_t n = std::max<std::size_t>(queue_config_.num_consumers, 1);
     senders_.add(static_cast<std::int64_t>(n));
@@ -385,7 +400,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
     SendOutcome out = co_await send_(batch.signal, batch.bytes, attempt_ctx);
     cancel();
     if (out.status.ok()) {
-      if (!delivering_.exchange(true, std::memory_order_relaxed)) host_.exporter_delivering(id_);
+      if (!delivering_.load(std::memory_order_relaxed)) set_delivering(true);
       sent_items_ += batch.items;
       sent_metric_.add(batch.signal, batch.items);
       co_return absl::OkStatus();
@@ -422,9 +437,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
                              " attempt(s): ", std::string(text), ": ", out.status.ToString()));
       return out.status;
     };
-    if (out.retryable && delivering_.exchange(false, std::memory_order_relaxed)) {
-      host_.exporter_failing(id_, csp::Clock::now());  // for health_check
-    }
+    if (out.retryable && delivering_.load(std::memory_order_relaxed)) set_delivering(false);
     // Definitely not delivered here: another route may take it (a failover's next level),
     // whether this backend may take it later or refuses it for good (say, unauthorized). Data
     // refused as bad (INVALID_ARGUMENT) would be refused there too: dropped below.

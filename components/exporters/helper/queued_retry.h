@@ -161,6 +161,7 @@ class QueuedRetryExporter : public pipeline::Exporter {
  private:
   csp::Task<absl::Status> enqueue(csp::Context ctx, pipeline::Batch batch);
   void register_metrics();
+  void set_delivering(bool delivering);
   csp::Task<void> sender();
   csp::Task<void> durable_sender();
   absl::Status open_log();
@@ -209,7 +210,8 @@ class QueuedRetryExporter : public pipeline::Exporter {
   csp::Context take_ctx_;  // cancelled when shutdown begins: durable senders stop taking records
   csp::CancelFunc stop_taking_;
 
-  std::atomic<bool> delivering_{true};
+  std::atomic<bool> delivering_{true};  // changed only by set_delivering, under delivering_mu_
+  std::mutex delivering_mu_;
   // otelcol_exporter_* (registered in start()).
   internal::SignalCounters sent_metric_;
   internal::SignalCounters send_failed_metric_;

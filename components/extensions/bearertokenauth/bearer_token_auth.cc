@@ -13,6 +13,20 @@
 
 namespace components {
 
+namespace {
+
+// CR, LF and the other control bytes cannot travel in a header; a token with them would be
+// refused by every server, or worse, split the header.
+bool has_control_characters(std::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<BearerTokenAuthConfig> parse_bearer_token_auth_config(
     const pipeline::ConfigNode& node) {
   BearerTokenAuthConfig c;
@@ -31,6 +45,10 @@ absl::StatusOr<BearerTokenAuthConfig> parse_bearer_token_auth_config(
   }
   if (c.scheme.find_first_of(" \t\r\n") != std::string::npos) {
     return node.error_at("scheme", "must not contain white space");
+  }
+  if (has_control_characters(c.token)) {
+    return node.error_at("token",
+                         "must not contain control characters (a header cannot carry them)");
   }
   return c;
 }
@@ -79,6 +97,10 @@ absl::StatusOr<std::shared_ptr<const BearerTokenAuth::Token>> BearerTokenAuth::r
   if (token.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(id_, ": the token file ", config_.filename, " is empty"));
+  }
+  if (has_control_characters(token)) {
+    return absl::InvalidArgumentError(absl::StrCat(id_, ": the token file ", config_.filename,
+                                                   " holds control characters inside the token"));
   }
   auto out = std::make_shared<Token>();
   out->header = config_.scheme.empty() ? token : absl::StrCat(config_.scheme, " ", token);

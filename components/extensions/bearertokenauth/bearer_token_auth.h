@@ -19,7 +19,10 @@
 // Contract:
 //  - check(header) is true when the header is exactly "<scheme> <token>" (or the token alone
 //    with an empty scheme). It compares in time that does not depend on where the bytes differ,
-//    never locks, and never writes the header or the token anywhere.
+//    takes no mutex (the token is an atomic shared_ptr; libstdc++ guards its count with a
+//    lock bit, so a reload briefly contends with checks), and never writes the header or the
+//    token anywhere.
+//  - A token with control characters (CR, LF, ...) is refused: it could not travel in a header.
 //  - header() is what a client sends: "<scheme> <token>".
 //  - With `filename`, the file is read when the extension is created (a missing or empty file
 //    is a configuration error) and re-read every `reload_interval` (1s) while it runs when its

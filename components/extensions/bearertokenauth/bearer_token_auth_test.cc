@@ -111,6 +111,8 @@ TEST(BearerTokenAuth, ConfigErrorsNameTheKey) {
   EXPECT_THAT(parse_error("{token: a, reload_interval: 0s}").message(),
               HasSubstr("reload_interval"));
   EXPECT_THAT(parse_error("{token: a, tokne: b}").message(), HasSubstr("tokne"));
+  EXPECT_THAT(parse_error("{token: \"a\\r\\nX-Injected: 1\"}").message(),
+              HasSubstr("control characters"));
 }
 
 }  // namespace
