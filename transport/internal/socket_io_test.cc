@@ -28,10 +28,13 @@ class DirectIoTest : public ::testing::Test {
     listener_ = *opened;
     csp::go([](std::shared_ptr<Listener> l, csp::Chan<std::shared_ptr<TcpSocket>> out,
                csp::Chan<ConnectionSlot> slots) -> csp::Task<void> {
-      co_await l->run([out, slots](std::shared_ptr<TcpSocket> s, std::string, ConnectionSlot slot) {
+      // Named, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
+      Listener::OnConnection on_connection = [out, slots](std::shared_ptr<TcpSocket> s, std::string,
+                                                          ConnectionSlot slot) {
         out.try_send(std::move(s));
         slots.try_send(std::move(slot));
-      });
+      };
+      co_await l->run(std::move(on_connection));
     }(listener_, accepted_, slots_));
     client_ = socket(AF_INET, SOCK_STREAM, 0);
     timeval timeout{30, 0};
