@@ -14,11 +14,11 @@
 //    the channel. Destroying a Timer or Ticker stops it.
 //  - co_await sleep(d) parks the goroutine and readies it when d has passed.
 //  - after_func(d, f) runs f on the poller thread: f must be short and must not block. Every
-//    timer, Ticker, context deadline and socket in the process waits while f runs, and so does every
-//    cancel() or reset() of f's own handle, so it is for csp's own internals (deadlines, Timer,
-//    Ticker). Components must not do I/O in it (no disk, no logging, no locks that I/O holds):
-//    periodic work belongs on a goroutine that selects on a Ticker and a stop channel, joined
-//    by the component's shutdown.
+//    timer, Ticker, context deadline and socket in the process waits while f runs, and so does
+//    every cancel() or reset() of f's own handle, so it is for csp's own internals (deadlines,
+//    Timer, Ticker). Components must not do I/O in it (no disk, no logging, no locks that I/O
+//    holds): periodic work belongs on a goroutine that selects on a Ticker and a stop channel,
+//    joined by the component's shutdown.
 //  - Cancellation is synchronous. When TimerHandle::cancel() returns, f is not running and will
 //    not start again (until a later reset()), so the caller may then destroy what f touches:
 //    if f is running on the poller thread when cancel() is called, cancel() waits for it to
