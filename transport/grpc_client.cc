@@ -7,10 +7,14 @@
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/byte_buffer.h>
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +26,7 @@
 #include "otlp/binary_codec.h"
 #include "transport/internal/grpc_status_codes.h"
 #include "transport/internal/messages.h"
+#include "transport/internal/strings.h"
 
 namespace transport {
 namespace {
@@ -33,9 +38,12 @@ std::string_view strip_scheme(std::string_view endpoint) {
   return endpoint;
 }
 
-absl::StatusOr<std::string> read_file(const std::string& path) {
+absl::StatusOr<std::string> read_file(std::string_view key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("ca_file \"", path, "\": cannot open"));
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(internal::av(key), " \"", path, "\": cannot open"));
+  }
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
@@ -99,36 +107,72 @@ absl::Status GrpcClientOptions::validate() const {
         "compression: zstd is not supported over gRPC (gRPC 1.51 knows none, gzip, deflate)");
   }
   if (timeout.count() <= 0) return absl::InvalidArgumentError("timeout: must be positive");
+  if (!insecure) {
+    if (absl::Status s = tls.validate(); !s.ok()) return s;
+    // gRPC 1.51's credentials choose the versions themselves (1.2 and 1.3).
+    if (tls.min_version != kDefaultTlsMinVersion && tls.min_version != "1.3") {
+      return absl::InvalidArgumentError("min_version: the gRPC client speaks TLS 1.2 and 1.3 only");
+    }
+    if (!tls.max_version.empty()) {
+      return absl::InvalidArgumentError("max_version: not settable on the gRPC client");
+    }
+  }
   for (const auto& [key, value] : headers) {
     if (key.empty()) return absl::InvalidArgumentError("headers: empty header name");
   }
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> GrpcExporterClient::make_credentials(
+    grpc::ChannelArguments& args) const {
+  if (options_.insecure) return grpc::InsecureChannelCredentials();
+  const TlsClientOptions& tls = options_.tls;
+  std::string roots, cert, key;
+  for (auto [name, path, into] :
+       {std::tuple{"ca_file", &tls.ca_file, &roots}, std::tuple{"cert_file", &tls.cert_file, &cert},
+        std::tuple{"key_file", &tls.key_file, &key}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> pem = read_file(name, *path);
+    if (!pem.ok()) return pem.status();
+    *into = *std::move(pem);
+  }
+  if (!tls.server_name_override.empty()) args.SetSslTargetNameOverride(tls.server_name_override);
+  if (!tls.insecure_skip_verify) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = std::move(roots);
+    ssl.pem_cert_chain = std::move(cert);
+    ssl.pem_private_key = std::move(key);
+    return grpc::SslCredentials(ssl);
+  }
+  // Encrypted but unverified: gRPC's TLS credentials with a verifier that accepts anything.
+  grpc::experimental::TlsChannelCredentialsOptions unverified;
+  if (!cert.empty()) {
+    unverified.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+            roots, std::vector<grpc::experimental::IdentityKeyCertPair>{{key, cert}}));
+    unverified.watch_identity_key_cert_pairs();
+  }
+  unverified.set_verify_server_certs(false);
+  unverified.set_check_call_host(false);
+  unverified.set_certificate_verifier(
+      std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(unverified);
+}
+
 GrpcExporterClient::GrpcExporterClient(GrpcClientOptions options) : options_(std::move(options)) {
   config_status_ = options_.validate();
   if (!config_status_.ok()) return;
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options_.insecure) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!options_.ca_file.empty()) {
-      absl::StatusOr<std::string> roots = read_file(options_.ca_file);
-      if (!roots.ok()) {
-        config_status_ = roots.status();
-        return;
-      }
-      ssl.pem_root_certs = *std::move(roots);
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
   grpc::ChannelArguments args;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = make_credentials(args);
+  if (!credentials.ok()) {
+    config_status_ = credentials.status();
+    return;
+  }
   args.SetUserAgentPrefix("otlpd");
   // Let every message through: the pipeline sizes its batches, and responses are tiny.
   args.SetMaxSendMessageSize(-1);
   channel_ =
-      grpc::CreateCustomChannel(std::string(strip_scheme(options_.endpoint)), credentials, args);
+      grpc::CreateCustomChannel(std::string(strip_scheme(options_.endpoint)), *credentials, args);
   stub_ = std::make_unique<GenericStub>(channel_);
 }
 

@@ -25,13 +25,17 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "csp/context.h"
 #include "csp/task.h"
 #include "otlp/compression.h"
 #include "transport/export.h"
+#include "transport/tls.h"
 
 namespace grpc {
 class Channel;
+class ChannelArguments;
+class ChannelCredentials;
 template <class RequestType, class ResponseType>
 class TemplatedGenericStub;
 class ByteBuffer;
@@ -46,9 +50,13 @@ struct GrpcClientOptions {
   // "host:port" (a gRPC target: "dns:///host:port" works too). A leading "http://" or
   // "https://" is dropped; TLS is decided by `insecure` alone.
   std::string endpoint;
-  // false: TLS, verifying the server against `ca_file` or, when empty, the system roots.
+  // true: plaintext. false: TLS as `tls` says (by default verifying the server against the
+  // system's roots).
   bool insecure = false;
-  std::string ca_file;  // PEM file of trusted roots; empty = system roots
+  // ca_file, cert_file/key_file (mTLS), server_name_override, insecure_skip_verify. The files
+  // are read once, at construction. min_version may be 1.2 or 1.3 (gRPC offers both either way);
+  // max_version cannot be set.
+  TlsClientOptions tls;
   // Sent as metadata on every call; keys are lower-cased as HTTP/2 requires.
   std::map<std::string, std::string> headers;
   // The `authorization` metadata of each call, asked anew every time (a rotated token is sent
@@ -77,6 +85,8 @@ class GrpcExporterClient {
 
  private:
   csp::Task<ExportResult> call(otlp::Signal signal, grpc::Slice body, csp::Context ctx);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> make_credentials(
+      grpc::ChannelArguments& args) const;
 
   using GenericStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, grpc::ByteBuffer>;
 

@@ -241,7 +241,7 @@ TEST_F(GrpcClientTest, BadOptionsFailEveryExport) {
   EXPECT_EQ(empty.validate().message(), "endpoint: must be set");
   GrpcClientOptions missing_ca = client_options();
   missing_ca.insecure = false;
-  missing_ca.ca_file = "/nonexistent/ca.pem";
+  missing_ca.tls.ca_file = "/nonexistent/ca.pem";
   GrpcExporterClient tls(missing_ca);
   EXPECT_EQ(export_blocking(tls, otlp::Signal::kTraces, "").status.message(),
             "ca_file \"/nonexistent/ca.pem\": cannot open");

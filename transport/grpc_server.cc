@@ -66,6 +66,7 @@
 #include "transport/internal/messages.h"
 #include "transport/internal/socket_io.h"
 #include "transport/internal/strings.h"
+#include "transport/internal/tls_io.h"
 
 namespace transport {
 namespace {
@@ -312,6 +313,7 @@ class Connection {
   };
 
   bool init_session();
+  csp::Task<bool> start_tls();
   void arm_read();
   csp::Task<void> on_bytes(std::size_t n);
   csp::Task<bool> flush();
@@ -349,6 +351,7 @@ class Connection {
   const std::shared_ptr<Impl> impl_;
   const std::shared_ptr<TcpSocket> socket_;
   const std::string peer_;
+  std::unique_ptr<internal::TlsIo> tls_;  // set when the server speaks TLS, after the handshake
   nghttp2_session* session_ = nullptr;
   std::unordered_map<std::int32_t, Stream> streams_;
   const std::shared_ptr<ResultQueue> results_ = std::make_shared<ResultQueue>();
@@ -413,8 +416,29 @@ bool Connection::init_session() {
   return true;
 }
 
+csp::Task<bool> Connection::start_tls() {
+  const std::shared_ptr<ServerTls>& tls = impl_->options.tls;
+  if (tls == nullptr) co_return true;
+  tls_ = std::make_unique<internal::TlsIo>(socket_, tls->context(), "h2", kWriteTimeout);
+  // The handshake shares the preface's deadline: a client that connects and stays silent, or
+  // trickles its hello, is closed as soon as one that never sent the preface.
+  const ErrorCode ec = co_await tls_->handshake(created_ + kPrefaceTimeout);
+  if (!ec) co_return true;
+  otlp::LogThrottle::global().report(
+      "tls_handshake", peer_,
+      absl::StrCat("TLS handshake failed: ",
+                   ec == asio::error::no_protocol_option ? tls_->error() : ec.message()));
+  co_return false;
+}
+
 void Connection::arm_read() {
   read_pending_ = true;
+  if (tls_ != nullptr && tls_->has_buffered_input()) {
+    // Records already taken off the socket: waiting for it to become readable could wait for
+    // bytes that are here. Read on at the next turn.
+    reads_.try_send(ReadDone{});
+    return;
+  }
   socket_->post([reads = reads_](tcp::socket& s) {
     internal::async_wait_ready(s, tcp::socket::wait_read, [reads](ErrorCode ec) {
       reads.try_send(ReadDone{ec});  // one wait at a time: the slot is free
@@ -449,10 +473,14 @@ csp::Task<bool> Connection::flush() {
     }
     if (out_.empty()) co_return true;
     // Written from this goroutine; the poller is involved only while the send buffer is full.
-    if (co_await internal::write_all(*socket_, out_.data(), out_.size(),
-                                     csp::Clock::now() + kWriteTimeout)) {
-      co_return false;
+    const csp::TimePoint deadline = csp::Clock::now() + kWriteTimeout;
+    ErrorCode ec;
+    if (tls_ != nullptr) {
+      ec = co_await tls_->write_all(out_.data(), out_.size(), deadline);
+    } else {
+      ec = co_await internal::write_all(*socket_, out_.data(), out_.size(), deadline);
     }
+    if (ec) co_return false;
   }
 }
 
@@ -527,6 +555,10 @@ void Connection::go_away(std::uint32_t code, std::string_view why) {
 }
 
 csp::Task<void> Connection::run() {
+  if (!co_await start_tls()) {
+    socket_->abort();
+    co_return;
+  }
   if (!init_session()) co_return;
   csp::Chan<csp::Unit> stopping = impl_->stopping;
   csp::TimePoint timer_at = csp::TimePoint::max();
@@ -542,9 +574,16 @@ csp::Task<void> Connection::run() {
     bool progressed = false;
     if (!read_pending_ && !read_closed_ && handling_ < impl_->max_streams) {
       std::size_t got = 0;
-      const ErrorCode ec = direct_reads_ < kDirectReadsInARow
-                               ? internal::try_read(*socket_, read_buffer_.data(), kReadChunk, got)
-                               : ErrorCode(asio::error::would_block);
+      ErrorCode ec(asio::error::would_block);
+      if (direct_reads_ < kDirectReadsInARow) {
+        if (tls_ != nullptr) {
+          ec = co_await tls_->try_read(read_buffer_.data(), kReadChunk, got);
+        } else {
+          ec = internal::try_read(*socket_, read_buffer_.data(), kReadChunk, got);
+        }
+      } else if (tls_ != nullptr && tls_->has_buffered_input()) {
+        co_await csp::yield();  // the poller's round trip would not happen: step aside here
+      }
       if (!ec) {
         ++direct_reads_;
         progressed = true;
@@ -600,6 +639,7 @@ csp::Task<void> Connection::run() {
 
 csp::Task<void> Connection::linger() {
   if (read_closed_) co_return;
+  if (tls_ != nullptr) co_await tls_->close_notify(csp::Clock::now() + kLingerTime);
   // Half-close, then swallow what the client still sends for a moment: closing a socket with
   // unread bytes resets the connection, and the reset can destroy our GOAWAY before the client
   // reads it.

@@ -48,6 +48,7 @@
 #include "csp/timer.h"
 #include "otlp/binary_codec.h"
 #include "transport/export.h"
+#include "transport/tls.h"
 
 namespace transport {
 
@@ -101,6 +102,10 @@ struct GrpcServerOptions {
   // Asked with each call's `authorization` metadata once its headers are in, before any of its
   // body is read (transport/export.h); empty = no check. A refusal is UNAUTHENTICATED.
   Authenticator authenticate;
+  // Set: every connection speaks TLS (ALPN "h2"), with the certificate the context holds when
+  // the connection starts; a failed handshake closes the connection and is logged (throttled).
+  // The handshake shares the 20 s deadline of the HTTP/2 preface.
+  std::shared_ptr<ServerTls> tls;
 
   // Checks fields against each other; the message names the offending field.
   absl::Status validate() const;

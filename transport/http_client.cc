@@ -15,10 +15,12 @@
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -43,7 +45,19 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using internal::ErrorCode;
-using Socket = internal::PollerObject<tcp::socket>;
+
+// A connection: its socket and, for https, the TLS stream over it. Like the socket, the TLS
+// stream is touched on the poller thread only (PollerObject). abort() closes the socket, which
+// ends any TLS operation in progress.
+struct ClientStream {
+  explicit ClientStream(asio::io_context& io) : socket(io) {}
+  void close(ErrorCode& ec) { socket.close(ec); }
+  void cancel(ErrorCode& ec) { socket.cancel(ec); }
+
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+};
+using Socket = internal::PollerObject<ClientStream>;
 // The body is a view: of the caller's bytes, or of the re-encoded or compressed copy that
 // export_request keeps beside it.
 using Request = http::request<http::span_body<const char>>;
@@ -190,12 +204,8 @@ absl::Status HttpClientOptions::validate() const {
   for (otlp::Signal signal : otlp::kAllSignals) {
     absl::StatusOr<internal::Url> url = signal_url(*this, signal);
     if (!url.ok()) return url.status();
-    if (url->scheme != "http") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(override_url(*this, signal).empty() ? "endpoint" : override_name(signal),
-                       ": https is not supported yet (use http://)"));
-    }
   }
+  if (absl::Status s = tls.validate(); !s.ok()) return s;
   if (timeout.count() <= 0) return absl::InvalidArgumentError("timeout: must be positive");
   if (idle_connection_timeout.count() < 0) {
     return absl::InvalidArgumentError("idle_conn_timeout: negative");
@@ -225,8 +235,20 @@ struct HttpExporterClient::Impl {
   explicit Impl(HttpClientOptions o) : options(std::move(o)) {
     config_status = options.validate();
     if (!config_status.ok()) return;
-    for (otlp::Signal signal : otlp::kAllSignals)
+    bool https = false;
+    for (otlp::Signal signal : otlp::kAllSignals) {
       urls[signal_index(signal)] = *signal_url(options, signal);
+      https = https || urls[signal_index(signal)].scheme == "https";
+    }
+    if (!https) return;
+    absl::StatusOr<SslContextPtr> made = internal::make_client_context(options.tls);
+    if (!made.ok()) {
+      config_status = made.status();
+      return;
+    }
+    // Asio's context takes over one reference of the OpenSSL context.
+    SSL_CTX_up_ref(made->get());
+    tls_context.emplace(made->get());
   }
 
   // `owned` receives the body when it has to be transformed (JSON, compression); the request
@@ -239,6 +261,9 @@ struct HttpExporterClient::Impl {
                                      const internal::Url& url, Request& request,
                                      csp::TimePoint deadline);
 
+  // Poller thread: puts a TLS stream over the connected socket, set to verify the server's
+  // name (the override, or the URL's host).
+  ErrorCode start_tls(ClientStream& s, const internal::Url& url);
   std::shared_ptr<Socket> take_idle(const std::string& key);
   void put_idle(const std::string& key, std::shared_ptr<Socket> socket);
 
@@ -249,7 +274,8 @@ struct HttpExporterClient::Impl {
 
   const HttpClientOptions options;
   absl::Status config_status;
-  std::array<internal::Url, 4> urls;  // by signal
+  std::array<internal::Url, 4> urls;              // by signal
+  std::optional<asio::ssl::context> tls_context;  // when some URL is https
 
   mutable std::mutex mu;                          // guards pool
   std::map<std::string, std::vector<Idle>> pool;  // host:port → idle connections, newest last
@@ -291,6 +317,24 @@ absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal sign
   request.keep_alive(options.keep_alive);
   request.prepare_payload();
   return request;
+}
+
+ErrorCode HttpExporterClient::Impl::start_tls(ClientStream& s, const internal::Url& url) {
+  s.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(s.socket, *tls_context);
+  SSL* ssl = s.tls->native_handle();
+  const std::string& name =
+      options.tls.server_name_override.empty() ? url.host : options.tls.server_name_override;
+  ErrorCode not_ip;
+  asio::ip::make_address(name, not_ip);
+  const bool ip = !not_ip;
+  if (!ip) SSL_set_tlsext_host_name(ssl, name.c_str());  // SNI is for names only
+  if (!options.tls.insecure_skip_verify) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                       : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+    if (set != 1) return ErrorCode(asio::error::invalid_argument);
+  }
+  return ErrorCode();
 }
 
 std::shared_ptr<Socket> HttpExporterClient::Impl::take_idle(const std::string& key) {
@@ -345,7 +389,8 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
     out.step = "connect";
     const std::string port = std::to_string(url.port);
     out.ec = co_await socket->run(
-        [&](tcp::socket& s, auto done) {
+        [&](ClientStream& stream, auto done) {
+          tcp::socket& s = stream.socket;
           auto resolver = std::make_shared<tcp::resolver>(csp::io_context());
           resolver->async_resolve(
               url.host, port,
@@ -370,16 +415,33 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
         },
         deadline);
     if (out.ec) co_return out;
-    co_await socket->run([](tcp::socket& s, auto done) {
+    co_await socket->run([](ClientStream& s, auto done) {
       ErrorCode ignored;
-      s.set_option(tcp::no_delay(true), ignored);
+      s.socket.set_option(tcp::no_delay(true), ignored);
       done(ErrorCode());
     });
+    if (url.scheme == "https") {
+      out.step = "TLS handshake";
+      out.ec = co_await socket->run(
+          [&](ClientStream& s, auto done) {
+            if (ErrorCode ec = start_tls(s, url)) {
+              done(ec);
+              return;
+            }
+            s.tls->async_handshake(asio::ssl::stream_base::client, std::move(done));
+          },
+          deadline);
+      if (out.ec) co_return out;
+    }
   }
   out.step = "write";
   out.ec = co_await socket->run(
-      [&](tcp::socket& s, auto done) {
-        http::async_write(s, request, internal::ignore_size(std::move(done)));
+      [&](ClientStream& s, auto done) {
+        if (s.tls != nullptr) {
+          http::async_write(*s.tls, request, internal::ignore_size(std::move(done)));
+        } else {
+          http::async_write(s.socket, request, internal::ignore_size(std::move(done)));
+        }
       },
       deadline);
   if (out.ec) co_return out;
@@ -388,8 +450,12 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
   parser.body_limit(options.max_response_body_bytes);
   boost::beast::flat_buffer buffer;
   out.ec = co_await socket->run(
-      [&](tcp::socket& s, auto done) {
-        http::async_read(s, buffer, parser, internal::ignore_size(std::move(done)));
+      [&](ClientStream& s, auto done) {
+        if (s.tls != nullptr) {
+          http::async_read(*s.tls, buffer, parser, internal::ignore_size(std::move(done)));
+        } else {
+          http::async_read(s.socket, buffer, parser, internal::ignore_size(std::move(done)));
+        }
       },
       deadline);
   out.answered = parser.got_some();
@@ -442,7 +508,9 @@ csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
     deadline = std::min(deadline, *ctx_deadline);
   }
   const internal::Url& url = impl.urls[signal_index(signal)];
-  const std::string key = internal::format_host_port(url.host, url.port);
+  // Connections are pooled per scheme too: an https one cannot carry http, nor the reverse.
+  const std::string key =
+      absl::StrCat(url.scheme, "://", internal::format_host_port(url.host, url.port));
 
   Exchange exchange;
   bool written = false;  // some attempt got past connecting: the server may have the request
@@ -472,15 +540,15 @@ csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
   if (exchange.cancelled || ctx.is_done()) co_return ExportResult{ctx.err()};
   if (exchange.ec == asio::error::timed_out) {
     ExportResult late{absl::DeadlineExceededError(
-        absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
-                     internal::av(exchange.step), ": deadline exceeded"))};
+        absl::StrCat("OTLP/HTTP export to ", key, url.target, ": ", internal::av(exchange.step),
+                     ": deadline exceeded"))};
     late.not_received = !written;
     co_return late;
   }
   if (exchange.ec) {
-    ExportResult failed{absl::UnavailableError(
-        absl::StrCat("OTLP/HTTP export to http://", key, url.target, ": ",
-                     internal::av(exchange.step), ": ", exchange.ec.message()))};
+    ExportResult failed{absl::UnavailableError(absl::StrCat("OTLP/HTTP export to ", key, url.target,
+                                                            ": ", internal::av(exchange.step), ": ",
+                                                            exchange.ec.message()))};
     // Nothing was sent if no connection could be made (on this attempt or an earlier one).
     failed.not_received = !written;
     co_return failed;

@@ -19,7 +19,10 @@
 //    request is sent once more on a new connection (as Go's net/http does).
 //  - Cancellation: the deadline is the earlier of now + timeout and ctx's deadline; cancelling
 //    ctx closes the connection in use and export_request() returns ctx.err().
-//  - Only http:// URLs for now: https:// is refused by validate() (TLS is left for later).
+//  - https:// URLs speak TLS as `tls` says: the server's certificate is verified against
+//    ca_file (or the system's roots) for the URL's host (or server_name_override), and a client
+//    certificate is offered when cert_file is set. A failed handshake is UNAVAILABLE, naming
+//    the step and OpenSSL's reason.
 //  - Configuration errors (options.validate()) are reported by every export_request() as
 //    INVALID_ARGUMENT; construction never fails.
 //  - Lifetime: the client must outlive every export_request() it started; destroying it closes
@@ -39,6 +42,7 @@
 #include "csp/task.h"
 #include "otlp/compression.h"
 #include "transport/export.h"
+#include "transport/tls.h"
 
 namespace transport {
 
@@ -76,6 +80,8 @@ struct HttpClientOptions {
   std::chrono::milliseconds idle_connection_timeout = kDefaultIdleConnectionTimeout;
   // Answers with a larger body are refused (UNAVAILABLE); must be positive.
   std::size_t max_response_body_bytes = kDefaultMaxResponseBodyBytes;
+  // For https:// URLs (files are read at construction).
+  TlsClientOptions tls;
 
   absl::Status validate() const;
 };

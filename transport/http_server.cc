@@ -75,6 +75,7 @@
 #include "transport/internal/socket_io.h"
 #include "transport/internal/status_mapping.h"
 #include "transport/internal/strings.h"
+#include "transport/internal/tls_io.h"
 
 namespace transport {
 namespace {
@@ -94,6 +95,8 @@ constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 // closing does not reset the connection before the client has read the answer.
 constexpr std::size_t kLingerBytes = 1u << 20;
 constexpr std::chrono::seconds kLingerTime{2};
+// A TLS client has this long from connecting to finishing its handshake.
+constexpr std::chrono::seconds kTlsHandshakeTimeout{20};
 // Largest single read from a connection.
 constexpr std::size_t kReadSize = 64u << 10;
 // Memory for a body of unknown length (chunked) is reserved in steps
@@ -387,6 +390,56 @@ class SocketStream final : public Stream {
  private:
   static constexpr int kReadsBeforeYield = 16;
   std::shared_ptr<Socket> socket_;
+  int reads_since_yield_ = 0;
+};
+
+// The same over TLS: TlsIo keeps the session, and the socket is still read and written by the
+// connection's goroutine itself.
+class TlsSocketStream final : public Stream {
+ public:
+  TlsSocketStream(std::shared_ptr<Socket> socket, const SslContextPtr& context)
+      : socket_(socket), tls_(std::move(socket), context, "http/1.1", kTlsWriteTimeout) {}
+
+  csp::Task<ErrorCode> handshake(csp::TimePoint deadline) {
+    co_return co_await tls_.handshake(deadline);
+  }
+  const std::string& error() const { return tls_.error(); }
+
+  csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
+                                 csp::TimePoint deadline) override {
+    if (++reads_since_yield_ >= kReadsBeforeYield) {  // as SocketStream::read_some
+      reads_since_yield_ = 0;
+      co_await csp::yield();
+    }
+    co_return co_await tls_.read_some(data, size, got, deadline);
+  }
+
+  csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override {
+    co_return co_await tls_.write_all(bytes.data(), bytes.size(), deadline);
+  }
+
+  csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override {
+    if (tls_.has_buffered_input()) co_return ErrorCode();
+    co_return co_await internal::wait_ready(*socket_, tcp::socket::wait_read, deadline);
+  }
+
+  csp::Task<void> shutdown_send() override {
+    co_await tls_.close_notify(csp::Clock::now() + kLingerTime);
+    co_await socket_->run([](tcp::socket& s, auto done) {
+      ErrorCode ec;
+      s.shutdown(tcp::socket::shutdown_send, ec);
+      done(ec);
+    });
+  }
+
+  void abort() override { socket_->abort(); }
+
+ private:
+  static constexpr int kReadsBeforeYield = 16;
+  // Writing the records that reading made (a TLS 1.3 ticket) may take this long.
+  static constexpr std::chrono::seconds kTlsWriteTimeout{20};
+  std::shared_ptr<Socket> socket_;
+  internal::TlsIo tls_;
   int reads_since_yield_ = 0;
 };
 
@@ -1113,7 +1166,22 @@ class ConnectionServer {
 csp::Task<void> serve_connection(std::shared_ptr<State> state, std::shared_ptr<Socket> socket,
                                  std::uint64_t id, std::string peer,
                                  internal::ConnectionSlot slot) {
-  {
+  if (state->options.tls != nullptr) {
+    TlsSocketStream stream(std::move(socket), state->options.tls->context());
+    const ErrorCode ec = co_await stream.handshake(csp::Clock::now() + kTlsHandshakeTimeout);
+    if (!ec) {
+      ConnectionServer connection(state, stream, id, std::move(peer));
+      co_await connection.run();
+    } else {
+      otlp::LogThrottle::global().report(
+          "tls_handshake", peer,
+          absl::StrCat("TLS handshake failed: ",
+                       ec == asio::error::no_protocol_option ? stream.error() : ec.message()));
+      stream.abort();
+      std::lock_guard lock(state->mu);
+      state->connections.erase(id);
+    }
+  } else {
     SocketStream stream(std::move(socket));
     ConnectionServer connection(state, stream, id, std::move(peer));
     co_await connection.run();

@@ -50,6 +50,7 @@
 #include "csp/timer.h"
 #include "otlp/binary_codec.h"
 #include "transport/export.h"
+#include "transport/tls.h"
 
 namespace transport {
 
@@ -133,6 +134,10 @@ struct HttpServerOptions {
   // false: only `pages` are served (a metrics or health endpoint); OTLP paths answer 404, and
   // the server needs no ExportHandler (an empty one is fine).
   bool serve_otlp = true;
+  // Set: every connection speaks TLS (ALPN "http/1.1"), with the certificate the context holds
+  // when the connection starts. A client has 20 s from connecting to finish its handshake; a
+  // failed handshake closes the connection and is logged (throttled).
+  std::shared_ptr<ServerTls> tls;
 
   // Checks fields against each other; the message names the offending field.
   absl::Status validate() const;

@@ -5,6 +5,7 @@
 #include "components/exporters/helper/config.h"
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
+#include "components/internal/tls_config.h"
 
 namespace components {
 
@@ -30,16 +31,6 @@ absl::StatusOr<std::chrono::milliseconds> parse_timeout(const pipeline::ConfigNo
   return std::chrono::duration_cast<std::chrono::milliseconds>(t);
 }
 
-// tls: { insecure: bool, ca_file: path } — the parts we support.
-absl::Status parse_tls(const pipeline::ConfigNode& node, bool* insecure, std::string* ca_file) {
-  const pipeline::ConfigNode tls = node.child("tls");
-  OTLPD_ASSIGN_OR_RETURN(*insecure, tls.boolean("insecure", false));
-  OTLPD_ASSIGN_OR_RETURN(*ca_file, tls.string("ca_file", ""));
-  OTLPD_ASSIGN_OR_RETURN(bool skip_verify, tls.boolean("insecure_skip_verify", false));
-  if (skip_verify) return tls.error_at("insecure_skip_verify", "is not supported");
-  return tls.check_no_unknown_keys();
-}
-
 }  // namespace
 
 absl::StatusOr<OtlpGrpcExporterConfig> parse_otlp_grpc_exporter_config(
@@ -47,7 +38,7 @@ absl::StatusOr<OtlpGrpcExporterConfig> parse_otlp_grpc_exporter_config(
   OtlpGrpcExporterConfig c;
   OTLPD_RETURN_IF_ERROR(node.require("endpoint"));
   OTLPD_ASSIGN_OR_RETURN(c.client.endpoint, node.string("endpoint", ""));
-  OTLPD_RETURN_IF_ERROR(parse_tls(node, &c.client.insecure, &c.client.ca_file));
+  OTLPD_RETURN_IF_ERROR(parse_client_tls(node, &c.client.insecure, &c.client.tls));
   OTLPD_ASSIGN_OR_RETURN(c.client.headers, node.string_map("headers"));
   OTLPD_ASSIGN_OR_RETURN(c.client.compression, parse_compression_key(node, "gzip, none"));
   OTLPD_ASSIGN_OR_RETURN(c.client.timeout, parse_timeout(node, c.client.timeout));
@@ -74,9 +65,7 @@ absl::StatusOr<OtlpHttpExporterConfig> parse_otlp_http_exporter_config(
   } else {
     return node.error_at("encoding", "must be proto or json, got \"" + encoding + "\"");
   }
-  bool insecure = false;
-  std::string ca_file;
-  OTLPD_RETURN_IF_ERROR(parse_tls(node, &insecure, &ca_file));
+  OTLPD_RETURN_IF_ERROR(parse_client_tls(node, nullptr, &c.client.tls));
   OTLPD_ASSIGN_OR_RETURN(c.client.headers, node.string_map("headers"));
   OTLPD_ASSIGN_OR_RETURN(c.client.compression, parse_compression_key(node, "gzip, zstd, none"));
   OTLPD_ASSIGN_OR_RETURN(c.client.timeout, parse_timeout(node, c.client.timeout));

@@ -2,6 +2,7 @@
 
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
+#include "components/internal/tls_config.h"
 
 namespace components {
 
@@ -63,7 +64,7 @@ absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNo
                          "is not supported: the server writes each HTTP/2 frame batch as it is "
                          "produced");
   }
-  if (node.has("tls")) return node.error_at("tls", "TLS on the receiver is not supported yet");
+  OTLPD_ASSIGN_OR_RETURN(o.tls, parse_server_tls(node));
   const pipeline::ConfigNode keepalive = node.child("keepalive");
   const pipeline::ConfigNode sp = keepalive.child("server_parameters");
   OTLPD_RETURN_IF_ERROR(optional_ms(sp, "time", &o.keepalive.time));
@@ -110,7 +111,7 @@ absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNo
                          node.duration("idle_timeout", o.idle_timeout));
   o.idle_timeout = std::chrono::duration_cast<milliseconds>(idle_timeout);
   OTLPD_RETURN_IF_ERROR(refuse_include_metadata(node));
-  if (node.has("tls")) return node.error_at("tls", "TLS on the receiver is not supported yet");
+  OTLPD_ASSIGN_OR_RETURN(o.tls, parse_server_tls(node));
   const pipeline::ConfigNode cors = node.child("cors");
   OTLPD_ASSIGN_OR_RETURN(o.cors.allowed_origins, cors.string_list("allowed_origins", {}));
   OTLPD_ASSIGN_OR_RETURN(o.cors.allowed_headers, cors.string_list("allowed_headers", {}));
