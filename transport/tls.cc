@@ -5,7 +5,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -52,6 +54,14 @@ absl::Status set_versions(SSL_CTX* ctx, std::string_view min, std::string_view m
   return absl::OkStatus();
 }
 
+// A file OpenSSL would fail to open, said plainly ("No such file or directory").
+absl::Status check_readable(std::string_view key, const std::string& path) {
+  if (::access(path.c_str(), R_OK) == 0) return absl::OkStatus();
+  const int e = errno;
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(key), " \"", path, "\": cannot read: ", std::strerror(e)));
+}
+
 absl::Status file_error(std::string_view key, const std::string& path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(std::string(key), " \"", path,
                                                  "\": ", std::string(what), ": ",
@@ -60,6 +70,8 @@ absl::Status file_error(std::string_view key, const std::string& path, std::stri
 
 absl::Status use_certificate(SSL_CTX* ctx, const std::string& cert_file,
                              const std::string& key_file) {
+  if (absl::Status s = check_readable("cert_file", cert_file); !s.ok()) return s;
+  if (absl::Status s = check_readable("key_file", key_file); !s.ok()) return s;
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     return file_error("cert_file", cert_file, "cannot load the certificate");
   }
@@ -112,9 +124,11 @@ std::string take_openssl_errors(std::string_view fallback) {
     ERR_error_string_n(e, buf, sizeof buf);
     // "error:0A000086:SSL routines::certificate verify failed": the reason is what a reader
     // wants; the code stays for searching.
-    if (!out.empty()) out += "; ";
     const char* reason = ERR_reason_error_string(e);
-    out += reason != nullptr ? reason : buf;
+    const std::string text = reason != nullptr ? reason : buf;
+    if (out.find(text) != std::string::npos) continue;  // the same reason from another layer
+    if (!out.empty()) out += "; ";
+    out += text;
   }
   return out.empty() ? std::string(fallback) : out;
 }
@@ -142,6 +156,9 @@ absl::StatusOr<SslContextPtr> make_server_context(const TlsServerOptions& option
     return s;
   }
   if (!options.client_ca_file.empty()) {
+    if (absl::Status s = check_readable("client_ca_file", options.client_ca_file); !s.ok()) {
+      return s;
+    }
     if (SSL_CTX_load_verify_locations(ctx.get(), options.client_ca_file.c_str(), nullptr) != 1) {
       return file_error("client_ca_file", options.client_ca_file, "cannot load the CAs");
     }
@@ -172,6 +189,8 @@ absl::StatusOr<SslContextPtr> make_client_context(const TlsClientOptions& option
       if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
         return absl::InternalError(take_openssl_errors("cannot load the system's CAs"));
       }
+    } else if (absl::Status s = check_readable("ca_file", options.ca_file); !s.ok()) {
+      return s;
     } else if (SSL_CTX_load_verify_locations(ctx.get(), options.ca_file.c_str(), nullptr) != 1) {
       return file_error("ca_file", options.ca_file, "cannot load the CAs");
     }

@@ -325,7 +325,13 @@ TEST_F(TlsTest, LoadErrorsNameTheKeyAndTheFile) {
   absl::StatusOr<std::shared_ptr<ServerTls>> missing = ServerTls::load(o);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(missing.status().message()),
-              ::testing::StartsWith("cert_file \"" + o.cert_file + "\": cannot load"));
+              ::testing::StartsWith("cert_file \"" + o.cert_file +
+                                    "\": cannot read: No such file or directory"));
+  o.cert_file = dir_ + "/garbage.pem";
+  std::ofstream(o.cert_file) << "not PEM\n";
+  EXPECT_THAT(
+      std::string(ServerTls::load(o).status().message()),
+      ::testing::StartsWith("cert_file \"" + o.cert_file + "\": cannot load the certificate"));
   o.cert_file = server_.cert;
   o.key_file = client_.key;
   EXPECT_THAT(std::string(ServerTls::load(o).status().message()),

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/tls_config.h"
 #include "csp/scheduler.h"
 #include "transport/http_server.h"
 
@@ -89,6 +90,10 @@ absl::StatusOr<MetricsEndpointConfig> decode_metrics_config(
       if (*port < 0 || *port > 65535) {
         return prometheus.error_at("port", absl::StrCat("expected 0 to 65535, got ", *port));
       }
+      absl::StatusOr<std::shared_ptr<transport::ServerTls>> tls =
+          components::parse_server_tls(prometheus);
+      if (!tls.ok()) return tls.status();
+      out.tls = *std::move(tls);
       if (absl::Status s = prometheus.check_no_unknown_keys(); !s.ok()) return s;
       out.endpoint = host->find(':') != std::string::npos ? absl::StrCat("[", *host, "]:", *port)
                                                           : absl::StrCat(*host, ":", *port);
@@ -139,6 +144,7 @@ absl::Status SelfTelemetry::start() {
   transport::HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.serve_otlp = false;
+  options.tls = config_.tls;
   options.max_connections = 64;
   options.pages["/metrics"] = [&registry] {
     transport::HttpServerOptions::Page page;
@@ -161,7 +167,7 @@ absl::Status SelfTelemetry::start() {
     return absl::OkStatus();
   }
   const std::string address = with_port(config_.endpoint, *port);
-  url_ = absl::StrCat("http://", address, "/metrics");
+  url_ = absl::StrCat(config_.tls != nullptr ? "https://" : "http://", address, "/metrics");
   host_.report_endpoint("service", "metrics", address);
   return absl::OkStatus();
 }

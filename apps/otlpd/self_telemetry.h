@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "pipeline/config/config_node.h"
 #include "pipeline/host.h"
+#include "transport/tls.h"
 
 namespace transport {
 class HttpServer;
@@ -36,6 +37,8 @@ struct MetricsEndpointConfig {
   bool enabled = true;
   std::string endpoint = kDefaultMetricsEndpoint;
   bool configured = false;  // the endpoint came from the config, not the default
+  // The prometheus block's `tls:` (our addition to the Collector's keys); null = plaintext.
+  std::shared_ptr<transport::ServerTls> tls;
 };
 
 // Reads service::telemetry::metrics (nullopt: not in the config). Errors name the key.

@@ -2,7 +2,7 @@
 // emit.mjs — drive the OpenTelemetry JS SDK against one OTLP endpoint and write a manifest of
 // exactly what was emitted.
 //
-//   node emit.mjs --protocol grpc|http/protobuf|http/json --endpoint HOST:PORT|URL
+//   node emit.mjs --protocol grpc|http/protobuf|http/json --endpoint HOST:PORT|URL [--ca FILE]
 //                 --manifest FILE [--compression none|gzip] [--temporality cumulative|delta]
 //                 [--case NAME]
 //
@@ -19,8 +19,9 @@
 // is caught here).
 
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
+import grpc from '@grpc/grpc-js';
 import api from '@opentelemetry/api';
 import apiLogs from '@opentelemetry/api-logs';
 import core from '@opentelemetry/core';
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     compression: { type: 'string', default: 'none' },
     temporality: { type: 'string', default: 'cumulative' },
     case: { type: 'string', default: '' },
+    ca: { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -57,7 +59,8 @@ const { values: args } = parseArgs({
 function usage(msg) {
   process.stderr.write(`emit.mjs: ${msg}\n` +
     'usage: node emit.mjs --protocol grpc|http/protobuf|http/json --endpoint HOST:PORT|URL ' +
-    '--manifest FILE [--compression none|gzip] [--temporality cumulative|delta] [--case NAME]\n');
+    '--manifest FILE [--compression none|gzip] [--temporality cumulative|delta] [--case NAME] ' +
+    '[--ca FILE (TLS: trust this CA; the endpoint is https)]\n');
   process.exit(2);
 }
 
@@ -68,7 +71,12 @@ if (!args.manifest) usage('--manifest is required');
 if (!['none', 'gzip'].includes(args.compression)) usage('--compression must be none or gzip');
 if (!['cumulative', 'delta'].includes(args.temporality)) usage('--temporality must be cumulative or delta');
 
-const base = /^[a-z]+:\/\//.test(args.endpoint) ? args.endpoint.replace(/\/+$/, '') : `http://${args.endpoint}`;
+const scheme = args.ca ? 'https' : 'http';
+const base = /^[a-z]+:\/\//.test(args.endpoint) ? args.endpoint.replace(/\/+$/, '') : `${scheme}://${args.endpoint}`;
+// TLS: the gRPC exporters take channel credentials, the HTTP ones an https agent's options.
+const caPem = args.ca ? readFileSync(args.ca) : null;
+const grpcTls = caPem ? { credentials: grpc.credentials.createSsl(caPem) } : {};
+const httpTls = caPem ? { httpAgentOptions: { ca: caPem } } : {};
 const caseName = args.case || `${args.protocol}${args.compression === 'gzip' ? '+gzip' : ''}`;
 
 // ---------------------------------------------------------------------------------------------
@@ -185,21 +193,21 @@ function makeExporters() {
   switch (args.protocol) {
     case 'grpc':
       return {
-        traces: new traceGrpc.OTLPTraceExporter({ url: base, compression, timeoutMillis }),
-        metrics: new metricsGrpc.OTLPMetricExporter({ url: base, compression, timeoutMillis, temporalityPreference }),
-        logs: new logsGrpc.OTLPLogExporter({ url: base, compression, timeoutMillis }),
+        traces: new traceGrpc.OTLPTraceExporter({ url: base, compression, timeoutMillis, ...grpcTls }),
+        metrics: new metricsGrpc.OTLPMetricExporter({ url: base, compression, timeoutMillis, temporalityPreference, ...grpcTls }),
+        logs: new logsGrpc.OTLPLogExporter({ url: base, compression, timeoutMillis, ...grpcTls }),
       };
     case 'http/protobuf':
       return {
-        traces: new traceProto.OTLPTraceExporter({ url: `${base}/v1/traces`, compression, timeoutMillis }),
-        metrics: new metricsProto.OTLPMetricExporter({ url: `${base}/v1/metrics`, compression, timeoutMillis, temporalityPreference }),
-        logs: new logsProto.OTLPLogExporter({ url: `${base}/v1/logs`, compression, timeoutMillis }),
+        traces: new traceProto.OTLPTraceExporter({ url: `${base}/v1/traces`, compression, timeoutMillis, ...httpTls }),
+        metrics: new metricsProto.OTLPMetricExporter({ url: `${base}/v1/metrics`, compression, timeoutMillis, temporalityPreference, ...httpTls }),
+        logs: new logsProto.OTLPLogExporter({ url: `${base}/v1/logs`, compression, timeoutMillis, ...httpTls }),
       };
     case 'http/json':
       return {
-        traces: new traceJson.OTLPTraceExporter({ url: `${base}/v1/traces`, compression, timeoutMillis }),
-        metrics: new metricsJson.OTLPMetricExporter({ url: `${base}/v1/metrics`, compression, timeoutMillis, temporalityPreference }),
-        logs: new logsJson.OTLPLogExporter({ url: `${base}/v1/logs`, compression, timeoutMillis }),
+        traces: new traceJson.OTLPTraceExporter({ url: `${base}/v1/traces`, compression, timeoutMillis, ...httpTls }),
+        metrics: new metricsJson.OTLPMetricExporter({ url: `${base}/v1/metrics`, compression, timeoutMillis, temporalityPreference, ...httpTls }),
+        logs: new logsJson.OTLPLogExporter({ url: `${base}/v1/logs`, compression, timeoutMillis, ...httpTls }),
       };
     default:
       throw new Error('unreachable');

@@ -15,7 +15,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -42,6 +42,10 @@ const CASES = [
   { name: 'http-protobuf+gzip', protocol: 'http/protobuf', compression: 'gzip', temporality: 'cumulative', batch: true },
   { name: 'http-json', protocol: 'http/json', compression: 'none', temporality: 'cumulative', batch: true },
   { name: 'http-json+gzip', protocol: 'http/json', compression: 'gzip', temporality: 'delta', batch: false },
+  // The same SDK over TLS: otlpd's receivers with a certificate the test makes, the SDK trusting
+  // only the test's CA.
+  { name: 'grpc+tls', protocol: 'grpc', compression: 'gzip', temporality: 'cumulative', batch: true, tls: true },
+  { name: 'http-protobuf+tls', protocol: 'http/protobuf', compression: 'none', temporality: 'delta', batch: false, tls: true },
 ];
 
 const selected = process.env.INTEROP_CASES ? new Set(process.env.INTEROP_CASES.split(',').map((s) => s.trim()).filter(Boolean)) : null;
@@ -50,7 +54,25 @@ if (selected) {
   if (unknown.length) throw new Error(`INTEROP_CASES names unknown case(s) ${unknown.join(', ')}; known: ${CASES.map((c) => c.name).join(', ')}`);
 }
 
-function configYaml(c, outPath) {
+// A CA and a server certificate for localhost and 127.0.0.1, made with the openssl command.
+function makeCertificates(dir) {
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.error || r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=otlpd interop CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  writeFileSync(path.join(dir, 'server.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext']);
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
+}
+
+function configYaml(c, outPath, certs) {
+  const tls = certs ? `\n        tls:\n          cert_file: ${JSON.stringify(certs.cert)}\n          key_file: ${JSON.stringify(certs.key)}` : '';
   const processors = c.batch ? '\nprocessors:\n  batch:\n    timeout: 100ms\n' : '\n';
   const pipeline = (signal) => `    ${signal}:\n      receivers: [otlp]\n${c.batch ? '      processors: [batch]\n' : ''}      exporters: [file]\n`;
   return `# written by tests/interop/interop.test.mjs for case ${c.name}
@@ -58,9 +80,9 @@ receivers:
   otlp:
     protocols:
       grpc:
-        endpoint: 127.0.0.1:0
+        endpoint: 127.0.0.1:0${tls}
       http:
-        endpoint: 127.0.0.1:0
+        endpoint: 127.0.0.1:0${tls}
 ${processors}exporters:
   file:
     path: ${JSON.stringify(outPath)}
@@ -162,13 +184,14 @@ function section(title, text) {
 
 for (const c of CASES) {
   const skip = selected && !selected.has(c.name) ? 'not in INTEROP_CASES' : false;
-  test(`${c.name}: OpenTelemetry JS SDK -> otlpd (${c.protocol}, compression ${c.compression}, ${c.temporality}, ${c.batch ? 'batch processor' : 'no processor'})`,
+  test(`${c.name}: OpenTelemetry JS SDK -> otlpd (${c.protocol}${c.tls ? ' over TLS' : ''}, compression ${c.compression}, ${c.temporality}, ${c.batch ? 'batch processor' : 'no processor'})`,
     { timeout: CASE_TIMEOUT_MS, skip }, async (t) => {
       const dir = mkdtempSync(path.join(os.tmpdir(), `otlpd-interop-${c.name.replace(/[^a-z0-9]+/gi, '-')}-`));
       const outPath = path.join(dir, 'out.json');
       const cfgPath = path.join(dir, 'config.yaml');
       const manifestPath = path.join(dir, 'manifest.json');
-      writeFileSync(cfgPath, configYaml(c, outPath));
+      const certs = c.tls ? makeCertificates(dir) : null;
+      writeFileSync(cfgPath, configYaml(c, outPath, certs));
 
       let otlpd = null;
       let emit = null;
@@ -181,13 +204,15 @@ for (const c of CASES) {
         otlpd = startProcess(OTLPD_BIN, ['--config', cfgPath], { cwd: dir });
         const { listening } = await withTimeout(waitReady(otlpd), READY_TIMEOUT_MS, 'waiting for "otlpd: ready"');
         const kind = c.protocol === 'grpc' ? 'grpc' : 'http';
-        const endpoint = listening.get(`otlp ${kind}`);
+        // Over TLS the certificate names localhost: the SDK connects by that name.
+        const endpoint = certs ? listening.get(`otlp ${kind}`)?.replace(/^127\.0\.0\.1:/, 'localhost:') : listening.get(`otlp ${kind}`);
         assert.ok(endpoint, `otlpd printed no "otlpd: listening otlp ${kind} HOST:PORT" line`);
         assert.match(endpoint, /^(\[[^\]]+\]|[^\s:\[\]]+):[1-9][0-9]*$/, `listening address for otlp ${kind} is not HOST:PORT with a real port`);
 
         emit = startProcess(EMIT, [
           '--protocol', c.protocol, '--endpoint', endpoint, '--manifest', manifestPath,
           '--compression', c.compression, '--temporality', c.temporality, '--case', c.name,
+          ...(certs ? ['--ca', certs.ca] : []),
         ], { env: cleanEnv(), cwd: here });
         // If otlpd dies while the SDK is sending, say so at once instead of waiting out the
         // SDK's retries.

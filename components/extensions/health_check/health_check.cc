@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "components/internal/config_util.h"
+#include "components/internal/tls_config.h"
 #include "transport/http_server.h"
 
 namespace components {
@@ -81,6 +82,7 @@ absl::StatusOr<HealthCheckConfig> parse_health_check_config(const pipeline::Conf
     }
     OTLPD_RETURN_IF_ERROR(check.check_no_unknown_keys());
   }
+  OTLPD_ASSIGN_OR_RETURN(c.tls, parse_server_tls(node));
   OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
   return c;
 }
@@ -131,6 +133,7 @@ csp::Task<absl::Status> HealthCheck::start() {
   transport::HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.serve_otlp = false;
+  options.tls = config_.tls;
   options.max_connections = 64;
   // Probes are short: a connection that says nothing is closed soon.
   options.read_timeout = std::chrono::seconds(10);

@@ -33,7 +33,8 @@
 
 namespace transport {
 class HttpServer;
-}
+class ServerTls;
+}  // namespace transport
 
 namespace components {
 
@@ -44,6 +45,7 @@ struct HealthCheckConfig {
   std::string path = "/";
   bool check_pipeline = false;
   std::chrono::nanoseconds failing_longer_than = std::chrono::minutes(5);
+  std::shared_ptr<transport::ServerTls> tls;  // `tls:` (docs/security.md); null = plaintext
 };
 
 absl::StatusOr<HealthCheckConfig> parse_health_check_config(const pipeline::ConfigNode& node);

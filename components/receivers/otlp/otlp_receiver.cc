@@ -87,6 +87,17 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle_counted(Transport transp
   co_return result;
 }
 
+void OtlpReceiver::log_tls(const char* protocol, const transport::ServerTls* tls) {
+  if (tls == nullptr) return;
+  const transport::TlsServerOptions& o = tls->options();
+  host_.log(pipeline::LogLevel::kInfo, id_,
+            absl::StrCat(protocol, " speaks TLS (", o.min_version.empty() ? "1.2" : o.min_version,
+                         " and up) with ", o.cert_file,
+                         o.client_ca_file.empty() ? ""
+                                                  : absl::StrCat("; client certificates from ",
+                                                                 o.client_ca_file, " required")));
+}
+
 csp::Task<absl::Status> OtlpReceiver::start() {
   for (Transport t : {kGrpc, kHttp}) {
     const telemetry::Labels labels = {{"receiver", id_},
@@ -133,12 +144,14 @@ csp::Task<absl::Status> OtlpReceiver::start() {
     auto port = grpc_->start();
     if (!port.ok()) co_return port.status();
     host_.report_endpoint(id_, "grpc", with_port(config_.grpc->endpoint, *port));
+    log_tls("grpc", config_.grpc->tls.get());
   }
   if (config_.http) {
     http_ = std::make_unique<transport::HttpServer>(*config_.http, http_handler);
     auto port = http_->start();
     if (!port.ok()) co_return port.status();
     host_.report_endpoint(id_, "http", with_port(config_.http->endpoint, *port));
+    log_tls("http", config_.http->tls.get());
   }
   co_return absl::OkStatus();
 }

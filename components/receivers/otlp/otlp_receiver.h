@@ -55,6 +55,8 @@ class OtlpReceiver final : public pipeline::Receiver {
                                                     transport::ExportRequest request);
 
  private:
+  // Says at start whether a protocol's server speaks TLS, and with which certificate.
+  void log_tls(const char* protocol, const transport::ServerTls* tls);
   std::string id_;
   OtlpReceiverConfig config_;
   pipeline::Host& host_;
