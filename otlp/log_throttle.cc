@@ -9,19 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "otlp/internal/absl_view.h"
+#include "otlp/log_line.h"
 
 namespace otlp {
 namespace {
 
-void write_stderr(const std::string& line) {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  // One fprintf per line: lines from different threads do not interleave.
-  std::fprintf(stderr, "%s\twarn\tbad_input\t%s\n", stamp, line.c_str());
-}
+void write_stderr(const std::string& line) { write_log_line("warn", "bad_input", line); }
 
 std::string summary_line(std::string_view kind, std::int64_t count, const std::string& peer,
                          const std::string& message) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "otlp/log_line.h"
+
 namespace pipeline {
 
 namespace {
@@ -24,15 +26,7 @@ const char* level_name(LogLevel l) {
 
 void Host::log(LogLevel level, const std::string& component, const std::string& message) {
   if (!enabled(level)) return;
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  // One fprintf per line: lines from different threads do not interleave.
-  std::fprintf(stderr, "%s\t%s\t%s\t%s\n", stamp, level_name(level), component.c_str(),
-               message.c_str());
+  otlp::write_log_line(level_name(level), component, message);
 }
 
 void Host::report_endpoint(const std::string& component, const std::string& what,

@@ -185,6 +185,28 @@ std::string Registry::prometheus_text() const {
   return out;
 }
 
+std::vector<Registry::FamilySnapshot> Registry::snapshot() const {
+  std::vector<FamilySnapshot> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [name, f] : families_) {
+    if (f.counters.empty() && f.gauges.empty() && f.histograms.empty()) continue;
+    FamilySnapshot& family = out.emplace_back();
+    family.name = name;
+    family.help = f.help;
+    family.kind = f.type == Type::kCounter ? Kind::kCounter
+                  : f.type == Type::kGauge ? Kind::kGauge
+                                           : Kind::kHistogram;
+    for (const auto& [labels, c] : f.counters) {
+      family.samples.push_back(Sample{labels, static_cast<double>(c->value()), {}});
+    }
+    for (const auto& [labels, g] : f.gauges) family.samples.push_back(Sample{labels, g.read(), {}});
+    for (const auto& [labels, h] : f.histograms) {
+      family.samples.push_back(Sample{labels, 0, h->snapshot()});
+    }
+  }
+  return out;
+}
+
 std::vector<double> latency_buckets_seconds() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
           0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};

@@ -87,6 +87,22 @@ class Registry {
   // The whole registry in the Prometheus text format, families sorted by name.
   std::string prometheus_text() const;
 
+  // The same values as data, for pushing them as OTLP (apps/otlpd/self_telemetry.h). A
+  // counter's name is as registered (no `_total`).
+  enum class Kind { kCounter, kGauge, kHistogram };
+  struct Sample {
+    Labels labels;
+    double value = 0;               // counters and gauges
+    Histogram::Snapshot histogram;  // histograms
+  };
+  struct FamilySnapshot {
+    std::string name;
+    std::string help;
+    Kind kind = Kind::kCounter;
+    std::vector<Sample> samples;
+  };
+  std::vector<FamilySnapshot> snapshot() const;
+
  private:
   enum class Type { kCounter, kGauge, kHistogram };
   struct GaugeSeries {

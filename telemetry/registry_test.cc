@@ -92,6 +92,25 @@ TEST(Registry, GaugesAreReadWhenRenderedAndGoWithTheirOwner) {
 }
 
 // The test parser is strict, so a malformed page cannot pass the tests that read one.
+TEST(Registry, SnapshotHoldsTheSameValuesAsThePage) {
+  Registry r;
+  r.counter("c", "a counter", {{"k", "v"}}).add(5);
+  r.gauge("g", "a gauge", {}, [] { return 2.5; });
+  r.histogram("h", "a histogram", {1, 10}).record(3);
+  const std::vector<Registry::FamilySnapshot> s = r.snapshot();
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].name, "c");
+  EXPECT_EQ(s[0].kind, Registry::Kind::kCounter);
+  ASSERT_EQ(s[0].samples.size(), 1u);
+  EXPECT_EQ(s[0].samples[0].value, 5);
+  EXPECT_EQ(s[0].samples[0].labels, (Labels{{"k", "v"}}));
+  EXPECT_EQ(s[1].kind, Registry::Kind::kGauge);
+  EXPECT_EQ(s[1].samples[0].value, 2.5);
+  EXPECT_EQ(s[2].kind, Registry::Kind::kHistogram);
+  EXPECT_EQ(s[2].samples[0].histogram.count, 1);
+  EXPECT_EQ(s[2].samples[0].histogram.cumulative, (std::vector<std::int64_t>{0, 1, 1}));
+}
+
 TEST(ExpositionParser, RefusesWhatIsNotTheFormat) {
   EXPECT_TRUE(testing::parse_exposition("a_total{x=\"1\",y=\"q\\\"\"} 3\nb 1.5\n").ok());
   for (const char* bad : {"a{x=\"1} 3", "a 1 2", "a{x=1} 3", "# TYPE a summary", "a{x=\"\\q\"} 1",

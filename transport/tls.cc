@@ -9,11 +9,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "otlp/log_line.h"
 
 namespace transport {
 
@@ -255,9 +255,10 @@ SslContextPtr ServerTls::context() {
   if (!fresh.ok()) {
     failed_ = stamps;
     lock.unlock();
-    std::cerr << "tls: reloading " << options_.cert_file
-              << " failed, still serving the previous certificate: " << fresh.status().message()
-              << "\n";
+    otlp::write_log_line("warn", "tls",
+                         absl::StrCat("reloading ", options_.cert_file,
+                                      " failed, still serving the previous certificate: ",
+                                      fresh.status().message()));
     lock.lock();
     return context_;
   }

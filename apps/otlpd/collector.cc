@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "apps/otlpd/limits.h"
 #include "apps/otlpd/self_telemetry.h"
 #include "components/factories.h"
 #include "csp/scheduler.h"
 #include "csp/select.h"
 #include "csp/timer.h"
+#include "otlp/log_line.h"
 #include "otlp/log_throttle.h"
 #include "pipeline/config/config.h"
 #include "pipeline/config/duration.h"
@@ -124,6 +126,10 @@ std::unique_ptr<pipeline::Graph> build(const CollectorOptions& options,
     return nullptr;
   }
   if (metrics != nullptr) *metrics = *telemetry;
+  otlp::set_log_format(otlp::LogFormat{config->service.log_encoding == "json"
+                                           ? otlp::LogEncoding::kJson
+                                           : otlp::LogEncoding::kConsole,
+                                       config->service.log_initial_fields});
   *host = std::make_unique<pipeline::Host>(log_level(config->service.log_level));
   (*host)->telemetry().set_enabled(telemetry->enabled);
   for (const std::string& w : config->warnings) {
@@ -219,17 +225,22 @@ int run_collector(const CollectorOptions& options) {
     host->log(pipeline::LogLevel::kWarn, "otlpd", std::string(files.status().message()));
   }
 
-  std::cerr << "otlpd " << OTLPD_VERSION << " starting on "
-            << csp::default_scheduler().worker_count() << " workers; pipelines:\n";
-  for (const std::string& line : service->describe()) std::cerr << "  " << line << "\n";
+  // Through the host's log, so that service::telemetry::logs::encoding applies to every line.
+  host->log(pipeline::LogLevel::kInfo, "otlpd",
+            absl::StrCat("otlpd ", OTLPD_VERSION, " starting on ",
+                         csp::default_scheduler().worker_count(), " workers"));
+  for (const std::string& line : service->describe()) {
+    host->log(pipeline::LogLevel::kInfo, "otlpd", "pipeline " + line);
+  }
   SelfTelemetry self_telemetry(*host, metrics);
   if (absl::Status s = self_telemetry.start(); !s.ok()) {
-    std::cerr << "otlpd: cannot start: " << s.message() << "\n";
+    host->log(pipeline::LogLevel::kError, "otlpd", "cannot start: " + std::string(s.message()));
     return 1;
   }
   absl::Status started = csp::block_on(service->start());
   if (!started.ok()) {
-    std::cerr << "otlpd: cannot start: " << started.message() << "\n";
+    host->log(pipeline::LogLevel::kError, "otlpd",
+              "cannot start: " + std::string(started.message()));
     host->set_phase(pipeline::Phase::kStopping);
     csp::block_on(service->shutdown(std::chrono::seconds(5)));
     return 1;

@@ -72,10 +72,11 @@ absl::StatusOr<MetricsEndpointConfig> decode_metrics_config(
     if (!readers.ok()) return readers.status();
     for (const pipeline::ConfigNode& reader : *readers) {
       if (reader.has("periodic")) {
-        return reader.error_at(
-            "periodic",
-            "pushing otlpd's own metrics is not supported yet; use a pull reader "
-            "(prometheus) and scrape it");
+        absl::StatusOr<MetricsPushConfig> push = decode_periodic_reader(reader.child("periodic"));
+        if (!push.ok()) return push.status();
+        if (absl::Status s = reader.check_no_unknown_keys(); !s.ok()) return s;
+        out.push.push_back(*std::move(push));
+        continue;
       }
       const pipeline::ConfigNode prometheus =
           reader.child("pull").child("exporter").child("prometheus");
@@ -101,6 +102,8 @@ absl::StatusOr<MetricsEndpointConfig> decode_metrics_config(
     }
   }
   if (absl::Status s = node.check_no_unknown_keys(); !s.ok()) return s;
+  // Readers given: only they run. Periodic ones alone mean no /metrics endpoint.
+  if (!out.push.empty() && !out.configured) out.serve = false;
   return out;
 }
 
@@ -140,6 +143,11 @@ absl::Status SelfTelemetry::start() {
       "The memory budget's limit in bytes (memory_limiter); 0 without one.", {},
       [&admission] { return static_cast<double>(admission.soft_limit()); }, this);
   if (!config_.enabled) return absl::OkStatus();
+  for (const MetricsPushConfig& push : config_.push) {
+    pushers_.push_back(std::make_unique<MetricsPusher>(host_, push, OTLPD_VERSION));
+    pushers_.back()->start();
+  }
+  if (!config_.serve) return absl::OkStatus();
 
   transport::HttpServerOptions options;
   options.endpoint = config_.endpoint;
@@ -173,6 +181,7 @@ absl::Status SelfTelemetry::start() {
 }
 
 void SelfTelemetry::shutdown() {
+  for (const std::unique_ptr<MetricsPusher>& pusher : pushers_) pusher->shutdown();
   if (server_ != nullptr) server_->shutdown(csp::Clock::now() + std::chrono::seconds(1));
   server_.reset();
 }

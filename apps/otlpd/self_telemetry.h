@@ -10,7 +10,9 @@
 //         level: normal            # none turns the endpoint off (basic | normal | detailed)
 //         readers:
 //           - pull: {exporter: {prometheus: {host: localhost, port: 8888}}}
+//           - periodic: {interval: 10000, exporter: {otlp: {...}}}   # push: metrics_push.h
 //         # or the older form: address: localhost:8888
+// With readers given, only they run: a list of periodic readers alone serves no /metrics.
 // Without any of it the endpoint is localhost:8888. When that default port is taken (another
 // collector on the machine) otlpd warns and runs without it; a port the config names must be
 // free, or otlpd does not start.
@@ -18,9 +20,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "apps/otlpd/metrics_push.h"
 #include "pipeline/config/config_node.h"
 #include "pipeline/host.h"
 #include "transport/tls.h"
@@ -39,6 +43,8 @@ struct MetricsEndpointConfig {
   bool configured = false;  // the endpoint came from the config, not the default
   // The prometheus block's `tls:` (our addition to the Collector's keys); null = plaintext.
   std::shared_ptr<transport::ServerTls> tls;
+  bool serve = true;                    // a /metrics endpoint (pull reader or the default)
+  std::vector<MetricsPushConfig> push;  // periodic readers
 };
 
 // Reads service::telemetry::metrics (nullopt: not in the config). Errors name the key.
@@ -63,6 +69,7 @@ class SelfTelemetry {
   pipeline::Host& host_;
   const MetricsEndpointConfig config_;
   std::unique_ptr<transport::HttpServer> server_;
+  std::vector<std::unique_ptr<MetricsPusher>> pushers_;
   std::string url_;
 };
 

@@ -10,8 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "apps/otlpd/testing/child_collector.h"
@@ -23,6 +26,7 @@
 #include "transport/grpc_client.h"
 #include "transport/grpc_server.h"
 #include "transport/http_client.h"
+#include "transport/http_server.h"
 #include "transport/testing/raw_http.h"
 
 namespace otlpd {
@@ -240,6 +244,175 @@ service:
       testing::run_otlpd({"validate", "--set", "service.telemetry.metrics.level=loud"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("service::telemetry::metrics::level"), std::string::npos) << bad.err;
+}
+
+// The value of `name`'s data point with `transport` in the newest of `requests`; -1 if none.
+double pushed_value(const std::vector<std::string>& requests, const std::string& name,
+                    const std::string& transport_label) {
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
+    opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest r;
+    if (!r.ParseFromString(*it)) continue;
+    for (const auto& rm : r.resource_metrics()) {
+      for (const auto& sm : rm.scope_metrics()) {
+        for (const auto& m : sm.metrics()) {
+          if (m.name() != name || !m.has_sum()) continue;
+          for (const auto& p : m.sum().data_points()) {
+            for (const auto& a : p.attributes()) {
+              if (a.key() == "transport" && a.value().string_value() == transport_label) {
+                return static_cast<double>(p.as_int());
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return -1;
+}
+
+TEST(SelfTelemetryE2E, PeriodicReadersPushTheMetricsOverGrpcAndHttpAndOnceMoreAtStop) {
+  // Two backends record what otlpd pushes about itself.
+  std::mutex mu;
+  std::vector<std::string> grpc_pushes, http_pushes;
+  auto recorder = [&](std::vector<std::string>& into) {
+    return [&mu, &into](transport::ExportRequest r) -> csp::Task<transport::ExportResult> {
+      if (r.signal == otlp::Signal::kMetrics) {
+        std::lock_guard lock(mu);
+        into.push_back(std::string(r.body));
+      }
+      co_return transport::ExportResult{};
+    };
+  };
+  transport::GrpcServerOptions go;
+  go.endpoint = "127.0.0.1:0";
+  transport::GrpcServer grpc_backend(go, recorder(grpc_pushes));
+  absl::StatusOr<int> grpc_port = grpc_backend.start();
+  ASSERT_TRUE(grpc_port.ok()) << grpc_port.status();
+  transport::HttpServerOptions ho;
+  ho.endpoint = "127.0.0.1:0";
+  transport::HttpServer http_backend(ho, recorder(http_pushes));
+  absl::StatusOr<int> http_port = http_backend.start();
+  ASSERT_TRUE(http_port.ok()) << http_port.status();
+
+  const std::string config = absl::StrCat(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+exporters:
+  debug: {}
+service:
+  telemetry:
+    metrics:
+      readers:
+        - periodic:
+            interval: 50
+            exporter: {otlp: {protocol: grpc, endpoint: "http://127.0.0.1:)",
+                                          *grpc_port, R"(", compression: none}}
+        - periodic:
+            interval: 50
+            exporter:
+              otlp:
+                protocol: http/protobuf
+                endpoint: "http://127.0.0.1:)",
+                                          *http_port, R"(/v1/metrics"
+                headers: [{name: x-team, value: observability}]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+)");
+  auto c = ChildCollector::start(config);
+  ASSERT_TRUE(c.ok()) << c.status();
+  // Periodic readers alone: no /metrics endpoint.
+  EXPECT_EQ((*c)->endpoint("service", "metrics"), "");
+
+  transport::GrpcClientOptions o;
+  o.endpoint = (*c)->endpoint("otlp", "grpc");
+  o.insecure = true;
+  transport::GrpcExporterClient client(o);
+  std::int64_t spans = 0;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    std::int64_t n = 0;
+    ASSERT_TRUE(csp::block_on(client.export_request(otlp::Signal::kTraces,
+                                                    body_with(otlp::Signal::kTraces, seed, &n),
+                                                    csp::Context::background()))
+                    .status.ok());
+    spans += n;
+  }
+  const std::string accepted = "otelcol_receiver_accepted_spans";
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return pushed_value(grpc_pushes, accepted, "grpc") == static_cast<double>(spans) &&
+           pushed_value(http_pushes, accepted, "grpc") == static_cast<double>(spans);
+  }));
+
+  // The last push comes at stop: spans sent just before it are in it.
+  std::int64_t late = 0;
+  ASSERT_TRUE(csp::block_on(client.export_request(otlp::Signal::kTraces,
+                                                  body_with(otlp::Signal::kTraces, 9, &late),
+                                                  csp::Context::background()))
+                  .status.ok());
+  EXPECT_EQ((*c)->stop(), 0);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(pushed_value(grpc_pushes, accepted, "grpc"), static_cast<double>(spans + late));
+    EXPECT_EQ(pushed_value(http_pushes, accepted, "grpc"), static_cast<double>(spans + late));
+    // The resource says who pushed.
+    opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest r;
+    ASSERT_TRUE(r.ParseFromString(http_pushes.back()));
+    std::map<std::string, std::string> resource;
+    for (const auto& a : r.resource_metrics(0).resource().attributes()) {
+      resource[a.key()] = a.value().string_value();
+    }
+    EXPECT_EQ(resource["service.name"], "otlpd");
+    EXPECT_EQ(resource["service.instance.id"].size(), 36u);
+  }
+  grpc_backend.shutdown(csp::Clock::now() + 5s);
+  http_backend.shutdown(csp::Clock::now() + 5s);
+}
+
+TEST(SelfTelemetryE2E, JsonLogsAreOneObjectPerLineWithTheInitialFields) {
+  auto c = ChildCollector::start(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0"}
+exporters:
+  debug: {}
+service:
+  telemetry:
+    logs: {level: info, encoding: json, initial_fields: {service: edge-gateway}}
+    metrics: {address: "127.0.0.1:0"}
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->stop(), 0);
+  const std::string log = (*c)->log();
+  int lines = 0;
+  for (std::size_t at = 0; at < log.size();) {
+    const std::size_t end = std::min(log.find('\n', at), log.size());
+    const std::string line = log.substr(at, end - at);
+    at = end + 1;
+    if (line.empty()) continue;
+    ++lines;
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_NE(line.find(R"("level":")"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"("msg":")"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"("service":"edge-gateway")"), std::string::npos) << line;
+  }
+  EXPECT_GE(lines, 4) << log;  // starting, pipeline, listening, stopped at least
+}
+
+TEST(SelfTelemetryE2E, ABadPeriodicReaderNamesItsKey) {
+  const testing::RunResult bad =
+      testing::run_otlpd({"validate", "--set",
+                          "service.telemetry.metrics.readers=[{periodic: {exporter: {otlp: "
+                          "{protocol: carrier-pigeon}}}}]"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("otlp::protocol: expected grpc, http/protobuf or http/json"),
+            std::string::npos)
+      << bad.err;
 }
 
 // health_check in a running collector: healthy once ready, unhealthy once its only exporter

@@ -61,6 +61,9 @@ struct ServiceConfig {
   std::vector<ComponentId> extensions;  // started in this order
   std::map<PipelineId, PipelineConfig> pipelines;
   std::string log_level = kDefaultLogLevel;  // one of kLogLevels
+  std::string log_encoding = "console";      // service::telemetry::logs::encoding: console | json
+  // service::telemetry::logs::initial_fields, in the order written (values as strings).
+  std::vector<std::pair<std::string, std::string>> log_initial_fields;
   // service::telemetry::metrics as written (decoded by otlpd's self-telemetry,
   // apps/otlpd/self_telemetry.h); absent when the config has none.
   std::optional<ConfigNode> telemetry_metrics;

@@ -208,6 +208,23 @@ service:
   EXPECT_EQ(config->service.pipelines.begin()->first.name(), "1");
 }
 
+TEST(LoadConfig, LogEncodingAndInitialFields) {
+  absl::StatusOr<Config> config = load_config(inline_yaml(R"(
+receivers: {otlp: }
+exporters: {debug: }
+service:
+  telemetry:
+    logs: {encoding: JSON, initial_fields: {service: edge-gateway, replica: 3}}
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->service.log_encoding, "json");
+  using Field = std::pair<std::string, std::string>;
+  EXPECT_THAT(config->service.log_initial_fields,
+              ElementsAre(Field{"service", "edge-gateway"}, Field{"replica", "3"}));
+}
+
 TEST(LoadConfig, UnusedComponentsAreWarnings) {
   absl::StatusOr<Config> config = load_config(files({"unused_components.yaml"}));
   ASSERT_TRUE(config.ok()) << config.status();

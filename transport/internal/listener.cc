@@ -3,11 +3,11 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <cerrno>
 #include <chrono>
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "csp/select.h"
 #include "csp/timer.h"
+#include "otlp/log_line.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/strings.h"
 
@@ -126,7 +126,8 @@ csp::Task<void> Listener::run(OnConnection on_connection) {
       if (!is_resource_shortage(ec)) continue;  // e.g. a connection reset while queued
       if (backoff.count() == 0) {
         backoff = kFirstBackoff;
-        std::cerr << server_ << ": accept: " << ec.message() << "; retrying with back-off\n";
+        otlp::write_log_line("warn", server_,
+                             "accept: " + ec.message() + "; retrying with back-off");
       } else {
         backoff = std::min(backoff * 2, kMaxBackoff);
       }
@@ -135,7 +136,7 @@ csp::Task<void> Listener::run(OnConnection on_connection) {
       continue;
     }
     if (backoff.count() != 0) {
-      std::cerr << server_ << ": accepting again\n";
+      otlp::write_log_line("info", server_, "accepting again");
       backoff = std::chrono::milliseconds(0);
     }
     on_connection(std::move(socket), format_peer(peer), std::move(slot));

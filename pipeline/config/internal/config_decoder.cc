@@ -18,7 +18,7 @@ const std::vector<std::string> kTopLevelKeys = {"receivers",  "processors", "exp
 const std::vector<std::string> kServiceKeys = {"extensions", "pipelines", "telemetry"};
 const std::vector<std::string> kPipelineKeys = {"receivers", "processors", "exporters"};
 const std::vector<std::string> kTelemetryKeys = {"logs", "metrics"};
-const std::vector<std::string> kTelemetryLogsKeys = {"level"};
+const std::vector<std::string> kTelemetryLogsKeys = {"level", "encoding", "initial_fields"};
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   for (const std::string& item : list) {
@@ -338,6 +338,8 @@ class ConfigDecoder {
       return;
     }
     check_keys(path, logs, kTelemetryLogsKeys);
+    decode_log_encoding(path, logs);
+    decode_initial_fields(path, logs);
     const YamlEntry* level = logs.find("level");
     if (level == nullptr || level->value->kind == YamlKind::kNull) return;
     std::string text = level->value->kind == YamlKind::kScalar
@@ -352,6 +354,39 @@ class ConfigDecoder {
     fail(child_path(path, "level"),
          cat("expected one of debug, info, warn, error, got ", describe(*level->value)),
          level->value->where);
+  }
+
+  void decode_log_encoding(const std::string& path, const YamlValue& logs) {
+    const YamlEntry* encoding = logs.find("encoding");
+    if (encoding == nullptr || encoding->value->kind == YamlKind::kNull) return;
+    const std::string text = encoding->value->kind == YamlKind::kScalar
+                                 ? absl::AsciiStrToLower(encoding->value->scalar)
+                                 : std::string();
+    if (text == "console" || text == "json") {
+      config_.service.log_encoding = text;
+      return;
+    }
+    fail(child_path(path, "encoding"),
+         cat("expected console or json, got ", describe(*encoding->value)), encoding->value->where);
+  }
+
+  void decode_initial_fields(const std::string& path, const YamlValue& logs) {
+    const YamlEntry* fields = logs.find("initial_fields");
+    if (fields == nullptr || fields->value->kind == YamlKind::kNull) return;
+    const std::string fields_path = child_path(path, "initial_fields");
+    if (fields->value->kind != YamlKind::kMap) {
+      fail(fields_path, cat("expected a map of names to values, got ", describe(*fields->value)),
+           fields->value->where);
+      return;
+    }
+    for (const YamlEntry& field : fields->value->entries) {
+      if (field.value->kind != YamlKind::kScalar) {
+        fail(child_path(fields_path, field.key),
+             cat("expected a value, got ", describe(*field.value)), field.value->where);
+        continue;
+      }
+      config_.service.log_initial_fields.emplace_back(field.key, field.value->scalar);
+    }
   }
 
   // ---- the pipeline graph ---------------------------------------------------------------------
