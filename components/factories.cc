@@ -8,6 +8,7 @@
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/extensions/file_storage/factory.h"
 #include "components/extensions/health_check/factory.h"
+#include "components/extensions/status/factory.h"
 #include "components/processors/batch/factory.h"
 #include "components/processors/memory_limiter/factory.h"
 #include "components/receivers/otlp/factory.h"
@@ -30,6 +31,7 @@ pipeline::Factories make_factories() {
   f.extensions.push_back(make_bearer_token_auth_extension_factory());
   f.extensions.push_back(make_file_storage_extension_factory());
   f.extensions.push_back(make_health_check_extension_factory());
+  f.extensions.push_back(make_status_extension_factory());
   return f;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "csp/context.h"
 #include "csp/task.h"
+#include "csp/timer.h"
 #include "otlp/signal_enum.h"
 #include "pipeline/admission.h"
 
@@ -34,6 +35,10 @@ struct Batch {
   // Another way to deliver the batch, for when delivering it here has definitely failed (see
   // Reroute). Null for most batches; a processor that builds new batches drops it.
   std::shared_ptr<Reroute> reroute;
+  // When the oldest item in the batch was received (a receiver sets it; merging keeps the
+  // earliest); the epoch when unknown (a batch recovered from disk). Exporters measure the
+  // end-to-end latency from it to the backend's acknowledgement.
+  csp::TimePoint received{};
 };
 
 // Another route for a batch, set by a failover connector on what it hands a level that has a

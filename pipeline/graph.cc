@@ -110,10 +110,30 @@ absl::StatusOr<std::unique_ptr<Graph>> Graph::build(const Config& config,
   if (auto s = graph->sort(config); !s.ok()) return s;
   if (auto s = graph->build_components(config, factories); !s.ok()) return s;
   if (auto s = graph->connect(); !s.ok()) return s;
+  host.set_pipelines(graph->layouts_);
+  graph->register_gauges();
   return graph;
 }
 
-Graph::~Graph() = default;
+Graph::~Graph() { host_.telemetry().remove_gauges(this); }
+
+void Graph::register_gauges() {
+  telemetry::Registry& registry = host_.telemetry();
+  if (!registry.enabled()) return;
+  for (const Node& n : nodes_) {
+    if (n.entrance == nullptr) continue;
+    const telemetry::Labels labels{{"pipeline", n.pipeline->str()}};
+    PipelineEntrance* entrance = n.entrance.get();  // lives as long as the graph
+    registry.gauge(
+        "otlpd_pipeline_batches_inside",
+        "Batches inside a pipeline now, between its entrance and its exporters' queues.", labels,
+        [entrance] { return static_cast<double>(entrance->inside()); }, this);
+    registry.gauge(
+        "otlpd_pipeline_batches_capacity",
+        "Batches a pipeline lets in at once; senders wait when it is full.", labels,
+        [capacity = options_.entrance_capacity] { return static_cast<double>(capacity); }, this);
+  }
+}
 
 std::size_t Graph::add_node(Node node, const std::string& key) {
   auto [it, added] = by_key_.emplace(key, nodes_.size());
@@ -240,6 +260,13 @@ void Graph::create_edges(const Config& config) {
       for (const auto& id : ids) out.push_back(id.str());
       return absl::StrJoin(out, ", ");
     };
+    auto names = [](const std::vector<ComponentId>& ids) {
+      std::vector<std::string> out;
+      for (const auto& id : ids) out.push_back(id.str());
+      return out;
+    };
+    layouts_.push_back(Host::PipelineLayout{pid.str(), names(pcfg.receivers),
+                                            names(pcfg.processors), names(pcfg.exporters)});
     std::string line = absl::StrCat(pid.str(), ": [", strs(pcfg.receivers), "]");
     if (!pcfg.processors.empty()) absl::StrAppend(&line, " -> ", strs(pcfg.processors));
     absl::StrAppend(&line, " -> [", strs(pcfg.exporters), "]");

@@ -109,6 +109,8 @@ class Graph {
   absl::Status sort(const Config& config);
   absl::Status build_components(const Config& config, const Factories& factories);
   absl::Status connect();
+  // Channel fill per pipeline for /metrics and the status page.
+  void register_gauges();
 
   std::size_t add_node(Node node, const std::string& key);
   static std::string name(const Node& node);         // "exporter otlp (traces)"
@@ -123,6 +125,7 @@ class Graph {
   std::map<std::string, std::size_t> by_key_;  // instance key -> node
   std::vector<std::size_t> order_;             // topological: producers before consumers
   std::vector<std::string> descriptions_;
+  std::vector<Host::PipelineLayout> layouts_;  // the same, for the host (status page)
 };
 
 }  // namespace pipeline

@@ -38,6 +38,16 @@ void Host::report_endpoint(const std::string& component, const std::string& what
   log(LogLevel::kInfo, component, what + " listening on " + address);
 }
 
+void Host::set_pipelines(std::vector<PipelineLayout> pipelines) {
+  std::lock_guard lock(mu_);
+  pipelines_ = std::move(pipelines);
+}
+
+std::vector<Host::PipelineLayout> Host::pipelines() const {
+  std::lock_guard lock(mu_);
+  return pipelines_;
+}
+
 std::shared_ptr<Component> Host::extension(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = extensions_.find(id);

@@ -66,6 +66,17 @@ class Host {
   // Exporters failing since before `before`, with the time each began failing.
   std::map<std::string, csp::TimePoint> exporters_failing_since(csp::TimePoint before) const;
 
+  // The pipelines as configured (set by the graph when it is built; the status page draws
+  // them). Component ids as written.
+  struct PipelineLayout {
+    std::string id;  // "traces", "logs/2"
+    std::vector<std::string> receivers;
+    std::vector<std::string> processors;
+    std::vector<std::string> exporters;
+  };
+  void set_pipelines(std::vector<PipelineLayout> pipelines);
+  std::vector<PipelineLayout> pipelines() const;
+
  private:
   LogLevel level_;
   Admission admission_;
@@ -74,6 +85,7 @@ class Host {
   std::map<std::string, std::shared_ptr<Component>> extensions_;  // guarded by mu_
   Phase phase_ = Phase::kStarting;                                // guarded by mu_
   std::map<std::string, csp::TimePoint> failing_;                 // guarded by mu_
+  std::vector<PipelineLayout> pipelines_;                         // guarded by mu_
   std::atomic<int> failing_count_{0};  // failing_.size(), read without the lock
   telemetry::Registry telemetry_;
 };

@@ -39,7 +39,11 @@ processors:
 exporters:
   debug:
     verbosity: basic
+extensions:
+  status:
+    endpoint: localhost:55679
 service:
+  extensions: [status]
   pipelines:
     traces:
       receivers: [otlp]
@@ -250,8 +254,17 @@ int run_collector(const CollectorOptions& options) {
     std::printf("otlpd: listening %s %s %s\n", e.component.c_str(), e.what.c_str(),
                 e.address.c_str());
   }
-  std::printf("otlpd: ready (metrics: %s; status page: not yet available; Ctrl-C to stop)\n",
-              self_telemetry.url().empty() ? "off" : self_telemetry.url().c_str());
+  // The status page is the `status` extension's endpoint (status/<name> too), if enabled.
+  std::string status_url = "off (enable the status extension)";
+  for (const auto& e : host->endpoints()) {
+    if (e.component == "status" || e.component.rfind("status/", 0) == 0) {
+      status_url = e.what + "://" + e.address + "/";
+      break;
+    }
+  }
+  std::printf("otlpd: ready (metrics: %s; status page: %s; Ctrl-C to stop)\n",
+              self_telemetry.url().empty() ? "off" : self_telemetry.url().c_str(),
+              status_url.c_str());
   std::fflush(stdout);
 
   int sig = 0;

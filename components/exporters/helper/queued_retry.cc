@@ -143,6 +143,10 @@ void QueuedRetryExporter::register_metrics() {
   enqueue_failed_metric_ = internal::SignalCounters(
       registry, "otelcol_exporter_enqueue_failed_",
       "Items refused because the sending queue was full or unavailable: ", labels);
+  latency_ = &registry.histogram(
+      "otlpd_exporter_latency_seconds",
+      "From the receipt of a batch's oldest item to the backend's acknowledgement, in seconds.",
+      telemetry::latency_buckets_seconds(), labels);
   if (!queue_config_.enabled) return;
   // In the queue's sizer: batches, or items with sizer: items.
   registry.gauge(
@@ -403,6 +407,9 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
       if (!delivering_.load(std::memory_order_relaxed)) set_delivering(true);
       sent_items_ += batch.items;
       sent_metric_.add(batch.signal, batch.items);
+      if (latency_ != nullptr && batch.received != csp::TimePoint{}) {
+        latency_->record(std::chrono::duration<double>(csp::Clock::now() - batch.received).count());
+      }
       co_return absl::OkStatus();
     }
     // Why a batch is dropped decides which count it goes to. Drops at shutdown are reported

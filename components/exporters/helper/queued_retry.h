@@ -216,6 +216,7 @@ class QueuedRetryExporter : public pipeline::Exporter {
   internal::SignalCounters sent_metric_;
   internal::SignalCounters send_failed_metric_;
   internal::SignalCounters enqueue_failed_metric_;
+  telemetry::Histogram* latency_ = nullptr;  // otlpd_exporter_latency_seconds
   std::atomic<std::int64_t> recovered_batches_{0};
   std::atomic<std::int64_t> accepted_items_{0};
   std::atomic<std::int64_t> sent_items_{0};

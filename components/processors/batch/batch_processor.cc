@@ -231,7 +231,13 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
                                                 std::int64_t items) {
   std::vector<std::string_view> views;
   views.reserve(parts.size());
-  for (const pipeline::Batch& b : parts) views.push_back(b.bytes);
+  csp::TimePoint received{};  // the oldest part's, kept for the latency measure
+  for (const pipeline::Batch& b : parts) {
+    views.push_back(b.bytes);
+    if (b.received != csp::TimePoint{} && (received == csp::TimePoint{} || b.received < received)) {
+      received = b.received;
+    }
+  }
   absl::StatusOr<std::string> merged = otlp::wire_concat(signal_, views);
   // The parts' tickets go with the parts; the merged bytes get one of their own (held, with its
   // pieces, until the next consumer has taken them).
@@ -248,6 +254,7 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
       static_cast<std::uint64_t>(items) <= config_.send_batch_max_size) {
     // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
     pipeline::Batch batch{signal_, *std::move(merged), items, std::move(held)};
+    batch.received = received;
     co_return co_await deliver(std::move(batch));
   }
   auto pieces = split_request(signal_, *merged, config_.send_batch_max_size);
@@ -264,6 +271,7 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
         host_.admission().hold(static_cast<std::int64_t>(part.size()));
     pipeline::Batch batch{signal_, std::move(part), n.ok() ? static_cast<std::int64_t>(*n) : 0,
                           std::move(part_held)};
+    batch.received = received;
     absl::Status s = co_await deliver(std::move(batch));
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   }

@@ -56,6 +56,7 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
   auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), config_.request_timeout);
   // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
   pipeline::Batch batch{request.signal, std::move(request.body), static_cast<std::int64_t>(*items)};
+  batch.received = csp::Clock::now();
   absl::Status s = co_await next->consume(ctx, std::move(batch));
   cancel();
   if (s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kCancelled) {
