@@ -346,7 +346,7 @@ INSTANTIATE_TEST_SUITE_P(AllFactories, Lifecycle, ::testing::ValuesIn(all_cases(
 std::string minimal_extension_config(const std::string& type, const fs::path& dir) {
   if (type == "file_storage")
     return "{directory: '" + (dir / "storage").string() + "', create_directory: true}";
-  if (type == "health_check") return "{endpoint: '127.0.0.1:0'}";
+  if (type == "health_check" || type == "status") return "{endpoint: '127.0.0.1:0'}";
   if (type == "bearertokenauth") return "{token: secret}";
   return "";
 }

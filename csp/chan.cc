@@ -13,17 +13,20 @@ void WakeTarget::wake() const {
   if (thread != nullptr) {
     thread->unpark();
   } else {
+    clear_wait(goroutine);  // before ready(): once runnable it may run, end and free its record
     scheduler->ready(handle);
   }
 }
 
-WakeTarget goroutine_target(std::coroutine_handle<> h) {
+WakeTarget goroutine_target(std::coroutine_handle<> h, GoroutineRecord* g, const char* what,
+                            const void* object) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     std::fprintf(stderr, "csp: a channel operation was awaited outside a goroutine\n");
     std::abort();
   }
-  return WakeTarget{s, h, nullptr};
+  note_wait(g, what, object);
+  return WakeTarget{s, h, nullptr, g};
 }
 
 void block_forever_thread() {

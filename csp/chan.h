@@ -29,11 +29,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "csp/internal/spin_lock.h"
 #include "csp/internal/waiter.h"
+#include "csp/introspection.h"
 #include "csp/scheduler.h"
 
 namespace csp {
@@ -74,6 +76,9 @@ class ChanCore {
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t size() noexcept;
   bool closed() noexcept;
+  // Requires lock_ (introspection).
+  std::size_t size_locked() const noexcept { return count_; }
+  bool closed_locked() const noexcept { return closed_; }
 
   // Requires lock_. Completes a send of *value (a T*) or a receive into *slot
   // (a std::optional<T>*) if possible now. *to_wake gets a Waiter to wake after unlocking.
@@ -192,8 +197,10 @@ class ChanState final : public ChanCore {
   std::size_t head_ = 0;  // guarded by lock_
 };
 
-// Fills a WakeTarget for the goroutine being suspended (aborts outside a worker).
-WakeTarget goroutine_target(std::coroutine_handle<> h);
+// Fills a WakeTarget for the goroutine being suspended (aborts outside a worker), and notes on
+// its record (if any) that it waits on `what` (a static string) and `object`.
+WakeTarget goroutine_target(std::coroutine_handle<> h, GoroutineRecord* g = nullptr,
+                            const char* what = nullptr, const void* object = nullptr);
 
 // Blocks the calling goroutine or thread forever (operations on a nil channel).
 [[noreturn]] void block_forever_thread();
@@ -215,9 +222,13 @@ class SendAwaiter {
     return true;
   }
 
-  void await_suspend(std::coroutine_handle<> h) {
-    if (ch_ == nullptr) return;
-    target_ = goroutine_target(h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    if (ch_ == nullptr) {
+      note_wait(goroutine_of(h), "chan send (nil chan)", nullptr);
+      return;
+    }
+    target_ = goroutine_target(h, goroutine_of(h), "chan send", static_cast<ChanCore*>(ch_));
     waiter_.elem = &value_;
     waiter_.target = &target_;
     ch_->sendq().push_back(&waiter_);
@@ -250,9 +261,13 @@ class RecvAwaiter {
     return true;
   }
 
-  void await_suspend(std::coroutine_handle<> h) {
-    if (ch_ == nullptr) return;
-    target_ = goroutine_target(h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    if (ch_ == nullptr) {
+      note_wait(goroutine_of(h), "chan receive (nil chan)", nullptr);
+      return;
+    }
+    target_ = goroutine_target(h, goroutine_of(h), "chan receive", static_cast<ChanCore*>(ch_));
     waiter_.elem = &slot_;
     waiter_.target = &target_;
     ch_->recvq().push_back(&waiter_);
@@ -361,6 +376,9 @@ class Chan {
   std::size_t size() const noexcept { return state_ ? state_->size() : 0; }
   std::size_t capacity() const noexcept { return state_ ? state_->capacity() : 0; }
   bool is_nil() const noexcept { return !state_; }
+  // Lists the channel in csp::channel_table() (and names it in goroutine dumps) under `name`
+  // while it lives. Not for the data path: it takes a mutex.
+  void set_name(std::string name) const { internal::name_channel(state_, std::move(name)); }
   bool is_closed() const noexcept { return state_ && state_->closed(); }
 
   internal::ChanState<T>* state() const noexcept { return state_.get(); }

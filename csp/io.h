@@ -47,8 +47,9 @@ class IoAwaiter {
 
   bool await_ready() const noexcept { return false; }
 
-  void await_suspend(std::coroutine_handle<> h) {
-    target_ = goroutine_target(h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    target_ = goroutine_target(h, goroutine_of(h), "I/O wait", nullptr);
     // The completion may run on the poller thread before this function returns; after
     // initiating we touch nothing of ours.
     std::apply(

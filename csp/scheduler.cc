@@ -157,10 +157,11 @@ Scheduler::~Scheduler() {
   for (auto& w : impl_->workers) w->thread.join();
 }
 
-void Scheduler::spawn(Task<void> task) {
+void Scheduler::spawn(Task<void> task, std::source_location origin) {
   auto handle = std::move(task).release();
   if (!handle) return;
   handle.promise().detach(&Impl::on_goroutine_exit, impl_.get());
+  handle.promise().set_goroutine(internal::goroutine_started(origin));
   impl_->live.add(1);
   Worker* w = tls_worker;
   if (w != nullptr && w->sched == impl_.get()) {
@@ -219,9 +220,9 @@ Scheduler& default_scheduler() {
   return *scheduler;
 }
 
-void go(Task<void> task) {
+void go(Task<void> task, std::source_location origin) {
   Scheduler* s = Scheduler::current();
-  (s != nullptr ? *s : default_scheduler()).spawn(std::move(task));
+  (s != nullptr ? *s : default_scheduler()).spawn(std::move(task), origin);
 }
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> h) const {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -67,8 +68,9 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Starts task as a new goroutine of this scheduler.
-  void spawn(Task<void> task);
+  // Starts task as a new goroutine of this scheduler. `origin` names it in the goroutine dump
+  // (csp/introspection.h): where it was started.
+  void spawn(Task<void> task, std::source_location origin = std::source_location::current());
 
   // Makes a parked goroutine runnable. Any thread. h must be a coroutine of this scheduler that
   // is suspended and that nobody else will resume.
@@ -95,7 +97,7 @@ Scheduler& default_scheduler();
 inline RuntimeStats runtime_stats() { return default_scheduler().stats(); }
 
 // Starts a goroutine on the current scheduler (the default one off the workers).
-void go(Task<void> task);
+void go(Task<void> task, std::source_location origin = std::source_location::current());
 
 namespace internal {
 // Keeps the callable (and its captures) alive in the goroutine's own frame: a coroutine lambda
@@ -176,16 +178,17 @@ inline Task<void> run_and_signal_void(Task<void> task, std::exception_ptr* error
 // or rethrows its exception. For main(), tests and other threads that are not workers: calling
 // it on a worker blocks that worker.
 template <class T>
-T block_on(Task<T> task, Scheduler& scheduler = default_scheduler()) {
+T block_on(Task<T> task, Scheduler& scheduler = default_scheduler(),
+           std::source_location origin = std::source_location::current()) {
   internal::ThreadParker done;
   std::exception_ptr error;
   if constexpr (std::is_void_v<T>) {
-    scheduler.spawn(internal::run_and_signal_void(std::move(task), &error, &done));
+    scheduler.spawn(internal::run_and_signal_void(std::move(task), &error, &done), origin);
     done.park();
     if (error) std::rethrow_exception(error);
   } else {
     std::optional<T> out;
-    scheduler.spawn(internal::run_and_signal(std::move(task), &out, &error, &done));
+    scheduler.spawn(internal::run_and_signal(std::move(task), &out, &error, &done), origin);
     done.park();
     if (error) std::rethrow_exception(error);
     return std::move(*out);

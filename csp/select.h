@@ -199,8 +199,9 @@ class SelectAwaiter {
     choice_ = select_begin(op_.frame());
     return !choice_.must_park;
   }
-  void await_suspend(std::coroutine_handle<> h) {
-    op_.frame().target = goroutine_target(h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    op_.frame().target = goroutine_target(h, goroutine_of(h), "select", nullptr);
     select_park_locked(op_.frame());
   }
   std::size_t await_resume() {

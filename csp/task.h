@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "csp/internal/frame_allocator.h"
+#include "csp/internal/goroutine_record.h"
 
 namespace csp {
 
@@ -53,7 +54,9 @@ class TaskPromiseBase {
         if (p.exception_) p.die_of_exception();
         auto on_exit = p.on_goroutine_exit_;
         void* arg = p.exit_arg_;
+        GoroutineRecord* g = p.goroutine_;
         self.destroy();
+        goroutine_exited(g);
         on_exit(arg);
       }
       return std::noop_coroutine();
@@ -71,6 +74,10 @@ class TaskPromiseBase {
     on_goroutine_exit_ = on_exit;
     exit_arg_ = arg;
   }
+  // The goroutine this frame runs in (null outside goroutines): set on the top frame by spawn,
+  // passed down to every Task the goroutine awaits.
+  GoroutineRecord* goroutine() const noexcept { return goroutine_; }
+  void set_goroutine(GoroutineRecord* g) noexcept { goroutine_ = g; }
 
  protected:
   [[noreturn]] void die_of_exception() noexcept {
@@ -88,7 +95,18 @@ class TaskPromiseBase {
   std::exception_ptr exception_;
   void (*on_goroutine_exit_)(void*) = nullptr;
   void* exit_arg_ = nullptr;
+  GoroutineRecord* goroutine_ = nullptr;
 };
+
+// The goroutine of a suspending coroutine, when it is a Task (null otherwise).
+template <class P>
+GoroutineRecord* goroutine_of(std::coroutine_handle<P> h) noexcept {
+  if constexpr (std::is_base_of_v<TaskPromiseBase, P>) {
+    return h.promise().goroutine();
+  } else {
+    return nullptr;
+  }
+}
 
 template <class T>
 class TaskPromise final : public TaskPromiseBase {
@@ -145,18 +163,19 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
   // Awaiting runs the task to completion and yields its value (or rethrows its exception).
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      Handle callee;
-      bool await_ready() const noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-        callee.promise().set_continuation(caller);
-        return callee;
-      }
-      T await_resume() { return callee.promise().take_result(); }
-    };
-    return Awaiter{handle_};
-  }
+  struct Awaiter {
+    Handle callee;
+    bool await_ready() const noexcept { return false; }
+    // The callee runs in the caller's goroutine (its record goes down the call chain).
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+      callee.promise().set_continuation(caller);
+      callee.promise().set_goroutine(internal::goroutine_of(caller));
+      return callee;
+    }
+    T await_resume() { return callee.promise().take_result(); }
+  };
+  Awaiter operator co_await() && noexcept { return Awaiter{handle_}; }
 
   // Hands the frame over (to the scheduler, which makes it a goroutine).
   Handle release() && noexcept { return std::exchange(handle_, {}); }

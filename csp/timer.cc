@@ -297,8 +297,8 @@ Ticker::Ticker(Duration period) : chan_(1) {
   handle_ = internal::arm(period, internal::SendTime{chan_}, period);
 }
 
-void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
-  internal::WakeTarget target = internal::goroutine_target(h);
+void SleepAwaiter::suspend(std::coroutine_handle<> h, internal::GoroutineRecord* g) {
+  internal::WakeTarget target = internal::goroutine_target(h, g, "sleep", nullptr);
   (void)internal::arm(
       d_, [target](TimePoint) { target.wake(); }, Duration::zero());
 }

@@ -120,10 +120,14 @@ class SleepAwaiter {
  public:
   explicit SleepAwaiter(Duration d) : d_(d) {}
   bool await_ready() const noexcept { return d_ <= Duration::zero(); }
-  void await_suspend(std::coroutine_handle<> h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    suspend(h, internal::goroutine_of(h));
+  }
   void await_resume() const noexcept {}
 
  private:
+  void suspend(std::coroutine_handle<> h, internal::GoroutineRecord* g);
   Duration d_;
 };
 

@@ -61,8 +61,8 @@ bool WaitGroup::Awaiter::await_ready() noexcept {
   return false;  // keep the lock for await_suspend
 }
 
-void WaitGroup::Awaiter::await_suspend(std::coroutine_handle<> h) {
-  target_ = internal::goroutine_target(h);
+void WaitGroup::Awaiter::suspend(std::coroutine_handle<> h, internal::GoroutineRecord* g) {
+  target_ = internal::goroutine_target(h, g, "WaitGroup.wait", &wg_);
   waiter_.target = &target_;
   wg_.waiters_.push_back(&waiter_);
   wg_.lock_.unlock();

@@ -12,6 +12,7 @@
 
 #include "csp/internal/spin_lock.h"
 #include "csp/internal/waiter.h"
+#include "csp/task.h"
 
 namespace csp {
 
@@ -29,10 +30,14 @@ class WaitGroup {
    public:
     explicit Awaiter(WaitGroup& wg) noexcept : wg_(wg) {}
     bool await_ready() noexcept;
-    void await_suspend(std::coroutine_handle<> h);
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      suspend(h, internal::goroutine_of(h));
+    }
     void await_resume() const noexcept {}
 
    private:
+    void suspend(std::coroutine_handle<> h, internal::GoroutineRecord* g);
     WaitGroup& wg_;
     internal::Waiter waiter_;
     internal::WakeTarget target_;

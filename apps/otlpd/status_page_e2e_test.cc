@@ -139,6 +139,15 @@ service:
   EXPECT_NE(first.find("data-component=\"exporter/otlp/backend\""), std::string::npos) << first;
   EXPECT_NE(first.find("<span id=\"error\"></span>"), std::string::npos)
       << "the page reports an error: " << first;
+  // The channel table and the goroutine dump come from the runtime itself.
+  EXPECT_NE(first.find("data-channel=\"exporter otlp/backend sending queue\""), std::string::npos)
+      << first;
+  EXPECT_NE(first.find("data-channel=\"processor batch traces input\""), std::string::npos)
+      << first;
+  EXPECT_NE(first.find(" connections\""), std::string::npos) << first;  // a listener's slots
+  EXPECT_NE(first.find("started at transport/"), std::string::npos) << first;
+  EXPECT_NE(first.find("[chan receive on exporter otlp/backend sending queue"), std::string::npos)
+      << first;
   const long long accepted_first = shown(first, "receiver-otlp-accepted");
   EXPECT_GT(accepted_first, 0) << first;
 

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 
 namespace csp {
@@ -26,11 +27,15 @@ struct SelectState {
   Waiter* winner = nullptr;  // written once, by the party that won `done`
 };
 
-// Who to wake: a goroutine (scheduler + handle) or a plain thread (parker).
+struct GoroutineRecord;
+
+// Who to wake: a goroutine (scheduler + handle) or a plain thread (parker). wake() first clears
+// the goroutine's wait note (goroutine_record.h): from then on it is runnable, not waiting.
 struct WakeTarget {
   Scheduler* scheduler = nullptr;
   std::coroutine_handle<> handle;
   ThreadParker* thread = nullptr;
+  GoroutineRecord* goroutine = nullptr;
   void wake() const;
 };
 
@@ -93,6 +98,9 @@ class WaitQueue {
     }
     return nullptr;
   }
+
+  // Waiters that may still complete (stale select cases left out); for introspection.
+  std::size_t size() const noexcept;
 
   // True if dequeue() would return a Waiter; does not claim it.
   bool has_ready_waiter() const noexcept {

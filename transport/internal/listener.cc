@@ -93,7 +93,10 @@ Listener::Listener(Private, std::shared_ptr<TcpAcceptor> acceptor, int port, std
       port_(port),
       server_(std::move(server)),
       slots_(max_connections),
-      closed_(0) {}
+      closed_(0) {
+  // Its length is the connections alive, its capacity max_connections.
+  slots_.set_name(server_ + " :" + std::to_string(port_) + " connections");
+}
 
 void Listener::close() {
   if (closing_.exchange(true)) return;

@@ -28,6 +28,7 @@ QueuedRetryExporter::QueuedRetryExporter(std::string id, QueueConfig queue, Retr
     queued_items_ =
         std::make_unique<csp::WeightedSemaphore>(static_cast<std::int64_t>(queue.queue_size));
   }
+  if (queue.enabled && queue.storage.empty()) queue_.set_name("exporter " + id_ + " sending queue");
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
   std::tie(take_ctx_, stop_taking_) = csp::with_cancel(csp::Context::background());
   // With a durable queue, time-based loss is something the user asks for, not a default.

@@ -1,11 +1,16 @@
 #include "components/extensions/status/status_page.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "components/internal/config_util.h"
 #include "components/internal/tls_config.h"
+#include "csp/introspection.h"
 #include "csp/scheduler.h"
 #include "telemetry/registry.h"
 #include "transport/http_server.h"
@@ -13,6 +18,9 @@
 namespace components {
 
 namespace {
+
+// Goroutines listed one by one in the JSON (all are counted in the groups).
+constexpr std::size_t kMaxDumped = 2000;
 
 // A small JSON writer: enough for the status object, with strings escaped.
 void append_string(std::string& out, std::string_view s) {
@@ -189,7 +197,69 @@ std::string StatusPage::json() const {
                     ",\"running\":", w.running ? "true" : "false",
                     ",\"idle\":", w.idle ? "true" : "false", "}");
   }
-  out += "]}}";
+  out += "]}";
+
+  // The goroutine dump: grouped by where they started and what they wait on (as Go's
+  // debug=1), then each one (up to kMaxDumped, oldest first).
+  const std::vector<csp::GoroutineInfo> dump = csp::goroutine_dump();
+  struct Group {
+    std::size_t count = 0;
+    double longest = 0;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  for (const csp::GoroutineInfo& g : dump) {
+    Group& group = groups[{g.origin, g.waiting ? g.waits_on : "running or runnable", g.channel}];
+    ++group.count;
+    group.longest = std::max(group.longest, g.waiting_seconds);
+  }
+  std::vector<std::pair<std::tuple<std::string, std::string, std::string>, Group>> sorted(
+      groups.begin(), groups.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  absl::StrAppend(&out, ",\"goroutine_count\":", dump.size(), ",\"goroutine_groups\":[");
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const auto& [key, group] = sorted[i];
+    if (i > 0) out += ',';
+    out += "{\"origin\":";
+    append_string(out, std::get<0>(key));
+    out += ",\"state\":";
+    append_string(out, std::get<1>(key));
+    out += ",\"channel\":";
+    append_string(out, std::get<2>(key));
+    absl::StrAppend(&out, ",\"count\":", group.count, ",\"longest_wait_seconds\":");
+    append_number(out, group.longest);
+    out += '}';
+  }
+  out += "],\"goroutines\":[";
+  for (std::size_t i = 0; i < dump.size() && i < kMaxDumped; ++i) {
+    const csp::GoroutineInfo& g = dump[i];
+    if (i > 0) out += ',';
+    absl::StrAppend(&out, "{\"id\":", g.id, ",\"origin\":");
+    append_string(out, g.origin);
+    out += ",\"state\":";
+    append_string(out, g.waiting ? g.waits_on : "running or runnable");
+    out += ",\"channel\":";
+    append_string(out, g.channel);
+    out += ",\"waiting_seconds\":";
+    append_number(out, g.waiting_seconds);
+    out += ",\"age_seconds\":";
+    append_number(out, g.age_seconds);
+    out += '}';
+  }
+
+  // The named channels.
+  out += "],\"channels\":[";
+  first = true;
+  for (const csp::ChannelInfo& c : csp::channel_table()) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":";
+    append_string(out, c.name);
+    absl::StrAppend(&out, ",\"capacity\":", c.capacity, ",\"length\":", c.length,
+                    ",\"closed\":", c.closed ? "true" : "false", ",\"senders\":", c.waiting_senders,
+                    ",\"receivers\":", c.waiting_receivers, "}");
+  }
+  out += "]}";
   return out;
 }
 

@@ -241,14 +241,9 @@ function render(data) {
     rows.push(`<tr><td>pipeline ${esc(s.labels.pipeline)} (batches inside)</td><td class="num">${fmt(s.value)}</td>` +
       `<td class="num">${fmt(cap)}</td><td>${bar(cap ? s.value / cap : 0)}</td></tr>`);
   }
-  const queues = data.metrics.find((m) => m.name === "otelcol_exporter_queue_size");
-  for (const s of queues ? queues.samples : []) {
-    const cap = gauge(data, "otelcol_exporter_queue_capacity", "exporter", s.labels.exporter);
-    rows.push(`<tr><td>exporter ${esc(s.labels.exporter)} sending queue</td><td class="num">${fmt(s.value)}</td>` +
-      `<td class="num">${fmt(cap)}</td><td>${bar(cap ? s.value / cap : 0)}</td></tr>`);
-  }
   for (const c of data.channels || []) {
-    rows.push(`<tr><td>${esc(c.name)}</td><td class="num">${fmt(c.length)}</td><td class="num">${fmt(c.capacity)}</td>` +
+    rows.push(`<tr data-channel="${esc(c.name)}"><td>${esc(c.name)}${c.closed ? " (closed)" : ""}</td>` +
+      `<td class="num">${fmt(c.length)}</td><td class="num">${fmt(c.capacity)}</td>` +
       `<td>${bar(c.capacity ? c.length / c.capacity : 0)} ${c.senders} sending, ${c.receivers} receiving</td></tr>`);
   }
   $("channels").innerHTML = rows.join("");
@@ -260,12 +255,18 @@ function render(data) {
     `<div class="row"><span>running / runnable / parked</span><span>${rt.running} / ${rt.runnable} / ${rt.parked}</span></div>` +
     `<div class="row"><span>workers</span><span>${rt.workers} (queues: ${rt.per_worker.map((w) => w.queue).join(", ")}; ` +
     `global ${rt.global_queue})</span></div>`;
-  const gs = data.goroutine_dump || [];
-  $("goroutine-summary").textContent = gs.length ? `${gs.length} goroutines` :
-    "the dump lists goroutines when the runtime tracks them";
-  $("goroutines").textContent = gs.map((g) =>
-    `goroutine ${g.id} [${g.state}${g.waiting_seconds ? ", " + Math.round(g.waiting_seconds) + " s" : ""}]: ${g.name}` +
-    (g.waits_on ? `\n    waits on ${g.waits_on}` : "")).join("\n\n");
+  const groups = data.goroutine_groups || [];
+  $("goroutine-summary").innerHTML =
+    `<div class="row"><span>${data.goroutine_count} goroutines, by where they started and what they wait on</span></div>` +
+    `<table><tr><th>count</th><th>state</th><th>started at</th><th>longest wait</th></tr>` +
+    groups.map((g) => `<tr><td class="num">${g.count}</td><td>${esc(g.state)}` +
+      `${g.channel ? " (" + esc(g.channel) + ")" : ""}</td><td>${esc(g.origin)}</td>` +
+      `<td class="num">${g.longest_wait_seconds ? Math.round(g.longest_wait_seconds) + " s" : ""}</td></tr>`).join("") +
+    `</table>`;
+  $("goroutines").textContent = (data.goroutines || []).map((g) =>
+    `goroutine ${g.id} [${g.state}${g.channel ? " on " + g.channel : ""}` +
+    `${g.waiting_seconds >= 1 ? ", " + Math.round(g.waiting_seconds) + " s" : ""}]:\n` +
+    `    started at ${g.origin}, ${Math.round(g.age_seconds)} s ago`).join("\n\n");
   previous = {at, totals};
 }
 

@@ -76,6 +76,15 @@ TEST_F(StatusPageTest, TheJsonHasThePipelinesTheMetricsAndTheRuntime) {
   EXPECT_THAT(r.body, HasSubstr(R"("bounds":[0.10000000000000001,1],"cumulative":[0,1,1],)"
                                 R"("sum":0.5,"count":1)"));
   EXPECT_THAT(r.body, HasSubstr("\"runtime\":{\"workers\":"));
+  // The goroutine dump has at least the server's accept loop, parked on I/O, and the
+  // connection goroutine answering this very request.
+  EXPECT_THAT(r.body, HasSubstr("\"goroutine_groups\":[{\"origin\":"));
+  EXPECT_THAT(r.body, HasSubstr(R"("origin":"transport/http_server.cc:)"));
+  EXPECT_THAT(r.body, HasSubstr(R"("state":"I/O wait")"));
+  EXPECT_THAT(r.body, HasSubstr(R"("state":"running or runnable")"));
+  // The named channels include the page's own server's connection slots.
+  EXPECT_THAT(r.body, HasSubstr("\"channels\":[{\"name\":"));
+  EXPECT_THAT(r.body, HasSubstr(" connections\",\"capacity\":64,\"length\":"));
   EXPECT_EQ(r.body.back(), '}');
 }
 

@@ -77,6 +77,7 @@ BatchProcessor::BatchProcessor(std::string id, BatchConfig config, otlp::Signal 
       next_(std::move(next)),
       host_(host),
       input_(kInputCapacity) {
+  input_.set_name("processor " + id_ + " " + std::string(otlp::signal_name(signal_)) + " input");
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
 }
 
