@@ -116,6 +116,18 @@ std::string origin_text(const char* file_name, std::uint32_t line, const char* f
     }
   }
   std::string function = function_name != nullptr ? function_name : "?";
+  // go(f, args...) starts the goroutine inside csp/scheduler.h; the place worth showing is the
+  // function the callable was written in, which the template's own name carries:
+  // "void csp::go(F&&, Args&& ...) [with F = ns::Thing::start()::<lambda()>; Args = {}]".
+  if (const std::size_t with = function.find("[with F = "); with != std::string::npos) {
+    std::string f = function.substr(with + 10);
+    f = f.substr(0, f.find_first_of(";]"));
+    if (const std::size_t lambda = f.find("::<lambda"); lambda != std::string::npos) {
+      f = f.substr(0, lambda);
+    }
+    if (const std::size_t paren = f.find('('); paren != std::string::npos) f = f.substr(0, paren);
+    return "a callable given to csp::go in " + f;
+  }
   // "csp::Task<void> transport::GrpcServer::Impl::start()::<lambda(...)>": the name, not the
   // signature, is what tells a reader which goroutine this is.
   if (const std::size_t paren = function.find('('); paren != std::string::npos) {
@@ -130,6 +142,9 @@ std::string origin_text(const char* file_name, std::uint32_t line, const char* f
 
 GoroutineRecord* goroutine_started(std::source_location origin) {
   GoroutineRecord* g = take_record();
+  // The seqlock's write side: the id is 0 (free) until the fields are all written, and a
+  // reader that saw the old id before sees the new one after (goroutine_dump).
+  std::atomic_thread_fence(std::memory_order_release);
   ThreadCache& c = t_cache;
   if (c.next_id == c.end_id) {
     c.next_id = g_next_id.fetch_add(kIdBlock, std::memory_order_relaxed);
@@ -217,10 +232,16 @@ std::vector<GoroutineInfo> goroutine_dump() {
               : expected;
     }
     // The record may have been reused while it was read: then it is another goroutine now.
-    if (g->id.load(std::memory_order_acquire) != id) continue;
+    // (A seqlock's read side: the fence keeps the field loads above the second id load.)
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (g->id.load(std::memory_order_relaxed) != id) continue;
     raw.push_back(r);
   }
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.id < b.id; });
+  // Oldest first. Ids are handed out per thread in blocks, so they order goroutines only within
+  // a thread; the start time (coarse) comes first.
+  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
+    return a.created_ns != b.created_ns ? a.created_ns < b.created_ns : a.id < b.id;
+  });
   std::vector<GoroutineInfo> out;
   out.reserve(raw.size());
   for (const Raw& r : raw) {

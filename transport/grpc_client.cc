@@ -109,9 +109,11 @@ absl::Status GrpcClientOptions::validate() const {
   if (timeout.count() <= 0) return absl::InvalidArgumentError("timeout: must be positive");
   if (!insecure) {
     if (absl::Status s = tls.validate(); !s.ok()) return s;
-    // gRPC 1.51's credentials choose the versions themselves (1.2 and 1.3).
-    if (tls.min_version != kDefaultTlsMinVersion && tls.min_version != "1.3") {
-      return absl::InvalidArgumentError("min_version: the gRPC client speaks TLS 1.2 and 1.3 only");
+    // gRPC 1.51's credentials choose the versions themselves (1.2 and 1.3) and cannot be told
+    // otherwise: a setting that would be ignored is refused.
+    if (tls.min_version != kDefaultTlsMinVersion) {
+      return absl::InvalidArgumentError(
+          "min_version: the gRPC client cannot restrict TLS versions (gRPC offers 1.2 and 1.3)");
     }
     if (!tls.max_version.empty()) {
       return absl::InvalidArgumentError("max_version: not settable on the gRPC client");

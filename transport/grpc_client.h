@@ -54,7 +54,7 @@ struct GrpcClientOptions {
   // system's roots).
   bool insecure = false;
   // ca_file, cert_file/key_file (mTLS), server_name_override, insecure_skip_verify. The files
-  // are read once, at construction. min_version may be 1.2 or 1.3 (gRPC offers both either way);
+  // are read once, at construction. min_version must stay 1.2 (gRPC offers 1.2 and 1.3 anyway);
   // max_version cannot be set.
   TlsClientOptions tls;
   // Sent as metadata on every call; keys are lower-cased as HTTP/2 requires.

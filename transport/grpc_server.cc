@@ -427,7 +427,7 @@ csp::Task<bool> Connection::start_tls() {
   otlp::LogThrottle::global().report(
       "tls_handshake", peer_,
       absl::StrCat("TLS handshake failed: ",
-                   ec == asio::error::no_protocol_option ? tls_->error() : ec.message()));
+                   !tls_->error().empty() ? tls_->error() : ec.message()));
   co_return false;
 }
 

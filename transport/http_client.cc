@@ -192,6 +192,7 @@ csp::Task<void> watch_cancel(csp::Chan<csp::Unit> ctx_done, csp::Chan<csp::Unit>
 struct Exchange {
   ErrorCode ec;
   std::string_view step;   // what failed
+  std::string detail;      // more about the failure (why a certificate was refused)
   bool answered = false;   // some of the answer arrived
   bool cancelled = false;  // ctx was cancelled meanwhile
   bool reusable = false;   // the connection may carry another request
@@ -428,7 +429,19 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
               done(ec);
               return;
             }
-            s.tls->async_handshake(asio::ssl::stream_base::client, std::move(done));
+            s.tls->async_handshake(asio::ssl::stream_base::client,
+                                   [&s, &out, done = std::move(done)](ErrorCode ec) mutable {
+                                     // Why the certificate was refused, for the message ("unable to
+                                     // get local issuer certificate", "hostname mismatch",
+                                     // "certificate has expired").
+                                     if (ec) {
+                                       const long verify =
+                                           SSL_get_verify_result(s.tls->native_handle());
+                                       if (verify != X509_V_OK)
+                                         out.detail = X509_verify_cert_error_string(verify);
+                                     }
+                                     done(ec);
+                                   });
           },
           deadline);
       if (out.ec) co_return out;
@@ -522,7 +535,8 @@ csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
       impl.dialed.fetch_add(1, std::memory_order_relaxed);
     }
     exchange = co_await impl.exchange(socket, !reused, url, *request, deadline, ctx);
-    if (exchange.step != "connect") written = true;
+    // Only a written request may have reached the server; connect and TLS come before.
+    if (exchange.step != "connect" && exchange.step != "TLS handshake") written = true;
     if (!exchange.ec) {
       if (exchange.reusable && impl.options.keep_alive) {
         impl.put_idle(key, std::move(socket));
@@ -546,9 +560,9 @@ csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
     co_return late;
   }
   if (exchange.ec) {
-    ExportResult failed{absl::UnavailableError(absl::StrCat("OTLP/HTTP export to ", key, url.target,
-                                                            ": ", internal::av(exchange.step), ": ",
-                                                            exchange.ec.message()))};
+    ExportResult failed{absl::UnavailableError(absl::StrCat(
+        "OTLP/HTTP export to ", key, url.target, ": ", internal::av(exchange.step), ": ",
+        exchange.ec.message(), exchange.detail.empty() ? "" : " (" + exchange.detail + ")"))};
     // Nothing was sent if no connection could be made (on this attempt or an earlier one).
     failed.not_received = !written;
     co_return failed;

@@ -1168,15 +1168,29 @@ csp::Task<void> serve_connection(std::shared_ptr<State> state, std::shared_ptr<S
                                  internal::ConnectionSlot slot) {
   if (state->options.tls != nullptr) {
     TlsSocketStream stream(std::move(socket), state->options.tls->context());
-    const ErrorCode ec = co_await stream.handshake(csp::Clock::now() + kTlsHandshakeTimeout);
+    // A handshaking connection has sent no request: like an idle one, shutdown may close it.
+    bool running = false;
+    {
+      std::lock_guard lock(state->mu);
+      running = state->phase == State::Phase::kRunning;
+      if (running) state->connections[id].idle = true;
+    }
+    ErrorCode ec(asio::error::operation_aborted);
+    if (running) ec = co_await stream.handshake(csp::Clock::now() + kTlsHandshakeTimeout);
+    {
+      std::lock_guard lock(state->mu);
+      state->connections[id].idle = false;
+    }
     if (!ec) {
       ConnectionServer connection(state, stream, id, std::move(peer));
       co_await connection.run();
     } else {
-      otlp::LogThrottle::global().report(
-          "tls_handshake", peer,
-          absl::StrCat("TLS handshake failed: ",
-                       ec == asio::error::no_protocol_option ? stream.error() : ec.message()));
+      if (ec != asio::error::operation_aborted) {  // not when shutdown closed it
+        otlp::LogThrottle::global().report(
+            "tls_handshake", peer,
+            absl::StrCat("TLS handshake failed: ",
+                         !stream.error().empty() ? stream.error() : ec.message()));
+      }
       stream.abort();
       std::lock_guard lock(state->mu);
       state->connections.erase(id);

@@ -20,25 +20,27 @@ namespace transport {
 namespace {
 
 std::optional<int> parse_version(std::string_view v) {
-  if (v == "1.0") return TLS1_VERSION;
-  if (v == "1.1") return TLS1_1_VERSION;
   if (v == "1.2") return TLS1_2_VERSION;
   if (v == "1.3") return TLS1_3_VERSION;
   return std::nullopt;
 }
 
+absl::Status version_error(std::string_view key, std::string_view v) {
+  if (v == "1.0" || v == "1.1") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(key), ": TLS ", std::string(v),
+                     " is refused by OpenSSL 3's default security level; use 1.2 or 1.3"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(std::string(key), ": unknown TLS version \"",
+                                                 std::string(v), "\" (1.2 or 1.3)"));
+}
+
 absl::Status check_versions(std::string_view min, std::string_view max) {
   const std::optional<int> lo = parse_version(min.empty() ? kDefaultTlsMinVersion : min);
-  if (!lo) {
-    return absl::InvalidArgumentError(absl::StrCat("min_version: unknown TLS version \"",
-                                                   std::string(min), "\" (1.0, 1.1, 1.2 or 1.3)"));
-  }
+  if (!lo) return version_error("min_version", min);
   if (!max.empty()) {
     const std::optional<int> hi = parse_version(max);
-    if (!hi) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "max_version: unknown TLS version \"", std::string(max), "\" (1.0, 1.1, 1.2 or 1.3)"));
-    }
+    if (!hi) return version_error("max_version", max);
     if (*hi < *lo) {
       return absl::InvalidArgumentError(absl::StrCat("max_version: ", std::string(max),
                                                      " is below min_version ", std::string(min)));
@@ -170,6 +172,11 @@ absl::StatusOr<SslContextPtr> make_server_context(const TlsServerOptions& option
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
+  // Session resumption needs a session id context whenever clients are verified (OpenSSL fails a
+  // resumed TLS 1.2 handshake without one). Sessions and tickets belong to this context, so a
+  // reload (a new context) does not resume sessions made under the old certificate or CAs.
+  static constexpr unsigned char kSessionContext[] = "otlpd";
+  SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);
   return ctx;
 }
 

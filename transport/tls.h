@@ -12,8 +12,9 @@
 //  - load() reads and checks every file now: a missing file, a key that does not match its
 //    certificate or an unknown version is an INVALID_ARGUMENT naming the key and the reason.
 //  - context() — any thread — is cheap between reloads (a mutex and a clock read).
-//  - Protocol versions: "1.0", "1.1", "1.2", "1.3"; min_version defaults to "1.2" as in the
-//    Collector; max_version empty = the newest OpenSSL has. Renegotiation is refused.
+//  - Protocol versions: "1.2", "1.3"; min_version defaults to "1.2" as in the Collector;
+//    max_version empty = the newest OpenSSL has. "1.0" and "1.1" are refused with a message
+//    (OpenSSL 3's default security level refuses them anyway). Renegotiation is refused.
 
 #include <chrono>
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -227,6 +228,7 @@ TEST_F(TlsTest, AnExpiredServerCertificateIsRefusedByTheClients) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(refused.message()), HasSubstr("TLS handshake"));
   EXPECT_THAT(std::string(refused.message()), HasSubstr("certificate verify failed"));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("(certificate has expired)"));
   EXPECT_EQ(recorder_.count(), 0u);
 }
 
@@ -297,6 +299,7 @@ TEST_F(TlsTest, TheServerNameIsVerifiedUnlessOverridden) {
   const absl::Status wrong_name = http_export(url, trusting(ca_));
   EXPECT_EQ(wrong_name.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(wrong_name.message()), HasSubstr("certificate verify failed"));
+  EXPECT_THAT(std::string(wrong_name.message()), HasSubstr("(IP address mismatch)"));
   TlsClientOptions overridden = trusting(ca_);
   overridden.server_name_override = "otlpd.test";
   EXPECT_TRUE(http_export(url, overridden).ok());
@@ -318,6 +321,53 @@ TEST_F(TlsTest, PlainHttpToATlsPortIsClosedWithoutAnAnswer) {
   // The servers still serve TLS clients.
   EXPECT_TRUE(http_export("https://localhost:" + std::to_string(port), trusting(ca_)).ok());
   EXPECT_TRUE(grpc_export(grpc_port, trusting(ca_)).ok());
+}
+
+// A client that resumes its TLS 1.2 session on its next connection, as Java 8, curl and Go
+// with a session cache do: under mutual TLS the resumed handshake must work too.
+TEST_F(TlsTest, AMutualTlsClientMayResumeItsTls12Session) {
+  const int port = start_http(server_tls(server_, ca_.cert));
+  TlsClientOptions o = trusting(ca_, &client_);
+  o.max_version = "1.2";
+  absl::StatusOr<SslContextPtr> ctx = internal::make_client_context(o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  const std::string body = testing::request_bytes(otlp::Signal::kLogs, 3);
+  const std::string request =
+      "POST /v1/logs HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/x-protobuf\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  SSL_SESSION* session = nullptr;
+  for (int round = 0; round < 2; ++round) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    timeval tv{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    SSL* ssl = SSL_new(ctx->get());
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+    if (session != nullptr) SSL_set_session(ssl, session);
+    ASSERT_EQ(SSL_connect(ssl), 1) << internal::take_openssl_errors();
+    EXPECT_EQ(SSL_version(ssl), TLS1_2_VERSION);
+    if (round == 1) {
+      EXPECT_EQ(SSL_session_reused(ssl), 1) << "the session was not resumed";
+    }
+    ASSERT_EQ(SSL_write(ssl, request.data(), static_cast<int>(request.size())),
+              static_cast<int>(request.size()));
+    char answer[64] = {};
+    ASSERT_GT(SSL_read(ssl, answer, sizeof answer - 1), 12);
+    EXPECT_EQ(std::string(answer, 12), "HTTP/1.1 200") << answer;
+    if (round == 0) session = SSL_get1_session(ssl);
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    ::close(fd);
+  }
+  SSL_SESSION_free(session);
+  EXPECT_EQ(recorder_.count(), 2u);
 }
 
 // ---- configuration ----
@@ -344,6 +394,9 @@ TEST_F(TlsTest, LoadErrorsNameTheKeyAndTheFile) {
   o.min_version = "1.4";
   EXPECT_THAT(std::string(ServerTls::load(o).status().message()),
               ::testing::StartsWith("min_version: unknown TLS version \"1.4\""));
+  o.min_version = "1.0";
+  EXPECT_THAT(std::string(ServerTls::load(o).status().message()),
+              ::testing::StartsWith("min_version: TLS 1.0 is refused by OpenSSL 3"));
   o.min_version = "1.3";
   o.max_version = "1.2";
   EXPECT_THAT(std::string(ServerTls::load(o).status().message()),

@@ -80,7 +80,11 @@ csp::Task<ErrorCode> TlsIo::handshake(csp::TimePoint deadline) {
     if (flushed || rv == 1) co_return flushed;
     std::size_t got = 0;
     if (ErrorCode ec = co_await read_some_raw(got, deadline)) {
-      if (ec == asio::error::eof) error_ = "the client closed the connection during the handshake";
+      if (ec == asio::error::eof) {
+        error_ = "the client closed the connection during the handshake";
+      } else if (ec == asio::error::timed_out) {
+        error_ = "the client did not finish the handshake in time";
+      }
       co_return ec;
     }
     BIO_write(in_, cipher_.data(), static_cast<int>(got));

@@ -16,8 +16,9 @@
 //    more. It may park to write what the session must send (a TLS 1.3 ticket, a key update).
 //  - has_buffered_input(): plaintext or ciphertext is held in the session, so waiting for the
 //    socket to become readable could wait for bytes that already arrived.
-//  - Errors read like socket_io's; a TLS failure is asio::error::no_protocol_option with the
-//    reason in error().
+//  - Errors read like socket_io's; a TLS failure is asio::error::no_protocol_option. error()
+//    says why whenever the handshake failed (OpenSSL's reason, a client that closed or stayed
+//    silent past the deadline).
 
 #include <array>
 #include <cstddef>
