@@ -5,15 +5,21 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "otlp/internal/absl_view.h"
+#include "otlp/json_text.h"
 
 namespace otlp {
 namespace {
 
-// Formats are never freed: a line being written may still read the previous one.
+// Formats are never freed (a line being written may still read the previous one); they stay
+// listed, so that leak checkers see them reachable.
 std::atomic<const LogFormat*> g_format{nullptr};
+std::mutex g_formats_mu;
+std::vector<std::unique_ptr<LogFormat>>* g_formats = nullptr;  // guarded by g_formats_mu
 
 const LogFormat& current_format() {
   static const LogFormat kDefault;
@@ -34,39 +40,6 @@ std::string timestamp() {
   return stamp;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", u);
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   if (out.size() > 1) out += ',';
   append_json_string(out, key);
@@ -77,8 +50,10 @@ void append_field(std::string& out, std::string_view key, std::string_view value
 }  // namespace
 
 void set_log_format(LogFormat format) {
-  g_format.store(std::make_unique<LogFormat>(std::move(format)).release(),
-                 std::memory_order_release);
+  std::lock_guard lock(g_formats_mu);
+  if (g_formats == nullptr) g_formats = new std::vector<std::unique_ptr<LogFormat>>;  // NOLINT
+  g_formats->push_back(std::make_unique<LogFormat>(std::move(format)));
+  g_format.store(g_formats->back().get(), std::memory_order_release);
 }
 
 std::string format_log_line(std::string_view level, std::string_view component,

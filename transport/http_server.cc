@@ -350,6 +350,22 @@ class Stream {
   // Parks until the next byte can be read (or the peer closed).
   virtual csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) = 0;
   virtual csp::Task<void> shutdown_send() = 0;
+
+ protected:
+  // A direct read never parks while bytes are waiting, and goroutines are not preempted: a
+  // client that pipelines without pause would keep its worker to itself. So every
+  // kReadsBeforeYield reads a socket stream steps aside for the other goroutines.
+  bool time_to_step_aside() {
+    if (++reads_since_yield_ < kReadsBeforeYield) return false;
+    reads_since_yield_ = 0;
+    return true;
+  }
+
+ private:
+  static constexpr int kReadsBeforeYield = 16;
+  int reads_since_yield_ = 0;
+
+ public:
   virtual void abort() = 0;
 };
 
@@ -359,13 +375,7 @@ class SocketStream final : public Stream {
 
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override {
-    // A direct read never parks while bytes are waiting, and goroutines are not preempted: a
-    // client that pipelines without pause would keep this worker to itself. So every so often
-    // the connection steps aside for the other goroutines.
-    if (++reads_since_yield_ >= kReadsBeforeYield) {
-      reads_since_yield_ = 0;
-      co_await csp::yield();
-    }
+    if (time_to_step_aside()) co_await csp::yield();
     co_return co_await internal::read_some(*socket_, data, size, got, deadline);
   }
 
@@ -388,9 +398,7 @@ class SocketStream final : public Stream {
   void abort() override { socket_->abort(); }
 
  private:
-  static constexpr int kReadsBeforeYield = 16;
   std::shared_ptr<Socket> socket_;
-  int reads_since_yield_ = 0;
 };
 
 // The same over TLS: TlsIo keeps the session, and the socket is still read and written by the
@@ -407,10 +415,7 @@ class TlsSocketStream final : public Stream {
 
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override {
-    if (++reads_since_yield_ >= kReadsBeforeYield) {  // as SocketStream::read_some
-      reads_since_yield_ = 0;
-      co_await csp::yield();
-    }
+    if (time_to_step_aside()) co_await csp::yield();
     co_return co_await tls_.read_some(data, size, got, deadline);
   }
 
@@ -435,12 +440,10 @@ class TlsSocketStream final : public Stream {
   void abort() override { socket_->abort(); }
 
  private:
-  static constexpr int kReadsBeforeYield = 16;
   // Writing the records that reading made (a TLS 1.3 ticket) may take this long.
   static constexpr std::chrono::seconds kTlsWriteTimeout{20};
   std::shared_ptr<Socket> socket_;
   internal::TlsIo tls_;
-  int reads_since_yield_ = 0;
 };
 
 // A client that sends `input` in reads of at most `read_size` bytes, then half-closes; what the

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "otlp/json_text.h"
 
 namespace loadgen {
 namespace {
@@ -14,29 +15,7 @@ double per_second(std::uint64_t n, std::chrono::nanoseconds d) {
   return d.count() > 0 ? static_cast<double>(n) / seconds(d) : 0.0;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string json_string(const std::string& s) { return otlp::json_string(s); }
 
 // "none" rather than the protocol's "identity": what --compression takes.
 std::string compression_label(otlp::Compression c) {

@@ -142,7 +142,7 @@ service:
 
   // health_check and /metrics over TLS, verified against the CA.
   absl::StatusOr<transport::testing::RawResponse> health = transport::testing::https_get(
-      port_of((*c)->endpoint("health_check", "http")), "/", anonymous);
+      port_of((*c)->endpoint("health_check", "https")), "/", anonymous);
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(health->status, 200) << health->body;
   absl::StatusOr<transport::testing::RawResponse> page = transport::testing::https_get(

@@ -56,7 +56,9 @@ struct TestPki::Issued {
 TestPki::TestPki(std::string dir) : dir_(std::move(dir)) {}
 TestPki::~TestPki() = default;
 
-PemFiles TestPki::make_ca(const std::string& name) {
+// A fresh key and an unsigned certificate for it: version 3, the next serial, CN = name,
+// valid from an hour ago for a week (or, expired, from two days ago until yesterday).
+std::unique_ptr<TestPki::Issued> TestPki::start_certificate(const std::string& name, bool expired) {
   auto issued = std::make_unique<Issued>();
   issued->key.reset(EVP_EC_gen("P-256"));
   check(issued->key != nullptr, "EVP_EC_gen");
@@ -64,47 +66,43 @@ PemFiles TestPki::make_ca(const std::string& name) {
   X509* cert = issued->cert.get();
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), serial_++);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 7 * 86400);
-  X509_NAME* subject = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+  X509_gmtime_adj(X509_getm_notBefore(cert), expired ? -2 * 86400 : -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), expired ? -86400 : 7 * 86400);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert, subject);
   X509_set_pubkey(cert, issued->key.get());
-  add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE");
-  add_extension(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign");
-  add_extension(cert, cert, NID_subject_key_identifier, "hash");
-  check(X509_sign(cert, issued->key.get(), EVP_sha256()) > 0, "X509_sign");
+  return issued;
+}
+
+// Signs, writes name.pem and name.key, and keeps the pair for certificates it may sign.
+PemFiles TestPki::finish(const std::string& name, std::unique_ptr<Issued> issued,
+                         EVP_PKEY* signer) {
+  check(X509_sign(issued->cert.get(), signer, EVP_sha256()) > 0, "X509_sign");
   PemFiles files{dir_ + "/" + name + ".pem", dir_ + "/" + name + ".key"};
-  write_pem(files.cert, cert, nullptr);
+  write_pem(files.cert, issued->cert.get(), nullptr);
   write_pem(files.key, nullptr, issued->key.get());
   issued_[name] = std::move(issued);
   return files;
+}
+
+PemFiles TestPki::make_ca(const std::string& name) {
+  std::unique_ptr<Issued> issued = start_certificate(name, /*expired=*/false);
+  X509* cert = issued->cert.get();
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE");
+  add_extension(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(cert, cert, NID_subject_key_identifier, "hash");
+  EVP_PKEY* key = issued->key.get();
+  return finish(name, std::move(issued), key);
 }
 
 PemFiles TestPki::make_leaf(const std::string& name, const Leaf& leaf) {
   auto found = issued_.find(leaf.ca);
   check(found != issued_.end(), "unknown CA");
   const Issued& ca = *found->second;
-  auto issued = std::make_unique<Issued>();
-  issued->key.reset(EVP_EC_gen("P-256"));
-  check(issued->key != nullptr, "EVP_EC_gen");
-  issued->cert.reset(X509_new());
+  std::unique_ptr<Issued> issued = start_certificate(name, leaf.expired);
   X509* cert = issued->cert.get();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial_++);
-  if (leaf.expired) {
-    X509_gmtime_adj(X509_getm_notBefore(cert), -2 * 86400);
-    X509_gmtime_adj(X509_getm_notAfter(cert), -86400);
-  } else {
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 7 * 86400);
-  }
-  X509_NAME* subject = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert, X509_get_subject_name(ca.cert.get()));
-  X509_set_pubkey(cert, issued->key.get());
   std::string san;
   for (const std::string& d : leaf.dns) san += (san.empty() ? "DNS:" : ",DNS:") + d;
   for (const std::string& ip : leaf.ips) san += (san.empty() ? "IP:" : ",IP:") + ip;
@@ -113,12 +111,7 @@ PemFiles TestPki::make_leaf(const std::string& name, const Leaf& leaf) {
   add_extension(cert, ca.cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
   if (!san.empty()) add_extension(cert, ca.cert.get(), NID_subject_alt_name, san);
   add_extension(cert, ca.cert.get(), NID_authority_key_identifier, "keyid:always");
-  check(X509_sign(cert, ca.key.get(), EVP_sha256()) > 0, "X509_sign");
-  PemFiles files{dir_ + "/" + name + ".pem", dir_ + "/" + name + ".key"};
-  write_pem(files.cert, cert, nullptr);
-  write_pem(files.key, nullptr, issued->key.get());
-  issued_[name] = std::move(issued);
-  return files;
+  return finish(name, std::move(issued), ca.key.get());
 }
 
 void TestPki::replace(const PemFiles& from, const PemFiles& to) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+
 namespace transport::testing {
 
 struct PemFiles {
@@ -44,6 +46,8 @@ class TestPki {
 
  private:
   struct Issued;
+  std::unique_ptr<Issued> start_certificate(const std::string& name, bool expired);
+  PemFiles finish(const std::string& name, std::unique_ptr<Issued> issued, ::evp_pkey_st* signer);
   std::string dir_;
   std::map<std::string, std::unique_ptr<Issued>> issued_;
   long serial_ = 1;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "components/internal/config_util.h"
+#include "components/internal/page_server.h"
 #include "components/internal/tls_config.h"
 #include "transport/http_server.h"
 
@@ -130,11 +131,10 @@ HealthCheck::Answer HealthCheck::answer() const {
 }
 
 csp::Task<absl::Status> HealthCheck::start() {
-  transport::HttpServerOptions options;
+  internal::PageServerOptions options;
+  options.id = id_;
   options.endpoint = config_.endpoint;
-  options.serve_otlp = false;
   options.tls = config_.tls;
-  options.max_connections = 64;
   // Probes are short: a connection that says nothing is closed soon.
   options.read_timeout = std::chrono::seconds(10);
   options.idle_timeout = std::chrono::seconds(30);
@@ -146,15 +146,10 @@ csp::Task<absl::Status> HealthCheck::start() {
     page.body = a.json;
     return page;
   };
-  server_ = std::make_unique<transport::HttpServer>(options, transport::ExportHandler());
-  absl::StatusOr<int> port = server_->start();
-  if (!port.ok()) {
-    server_.reset();
-    co_return absl::UnavailableError(
-        absl::StrCat(id_, ": cannot listen on ", config_.endpoint, ": ", port.status().message()));
-  }
-  const std::size_t colon = config_.endpoint.rfind(':');
-  host_.report_endpoint(id_, "http", absl::StrCat(config_.endpoint.substr(0, colon), ":", *port));
+  absl::StatusOr<std::unique_ptr<transport::HttpServer>> server =
+      internal::start_page_server(std::move(options), host_);
+  if (!server.ok()) co_return server.status();
+  server_ = *std::move(server);
   co_return absl::OkStatus();
 }
 

@@ -9,9 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "components/internal/config_util.h"
+#include "components/internal/page_server.h"
 #include "components/internal/tls_config.h"
 #include "csp/introspection.h"
 #include "csp/scheduler.h"
+#include "otlp/json_text.h"
 #include "telemetry/registry.h"
 #include "transport/http_server.h"
 
@@ -22,38 +24,8 @@ namespace {
 // Goroutines listed one by one in the JSON (all are counted in the groups).
 constexpr std::size_t kMaxDumped = 2000;
 
-// A small JSON writer: enough for the status object, with strings escaped.
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+// A small JSON writer: enough for the status object.
+void append_string(std::string& out, std::string_view s) { otlp::append_json_string(out, s); }
 
 void append_number(std::string& out, double v) {
   if (!std::isfinite(v)) {
@@ -264,13 +236,11 @@ std::string StatusPage::json() const {
 }
 
 csp::Task<absl::Status> StatusPage::start() {
-  transport::HttpServerOptions options;
+  internal::PageServerOptions options;
+  options.id = id_;
   options.endpoint = config_.endpoint;
-  options.serve_otlp = false;
   options.tls = config_.tls;
-  options.max_connections = 64;
-  options.read_timeout = std::chrono::seconds(10);
-  options.idle_timeout = std::chrono::seconds(60);
+  options.idle_timeout = std::chrono::seconds(60);  // the page polls every second
   options.pages["/"] = [] {
     transport::HttpServerOptions::Page page;
     page.content_type = "text/html; charset=utf-8";
@@ -283,17 +253,11 @@ csp::Task<absl::Status> StatusPage::start() {
     page.body = json();
     return page;
   };
-  server_ = std::make_unique<transport::HttpServer>(options, transport::ExportHandler());
-  absl::StatusOr<int> port = server_->start();
-  if (!port.ok()) {
-    server_.reset();
-    co_return absl::UnavailableError(
-        absl::StrCat(id_, ": cannot listen on ", config_.endpoint, ": ", port.status().message()));
-  }
-  const std::size_t colon = config_.endpoint.rfind(':');
-  // "http" or "https": the ready line makes the page's URL of it.
-  host_.report_endpoint(id_, config_.tls != nullptr ? "https" : "http",
-                        absl::StrCat(config_.endpoint.substr(0, colon), ":", *port));
+  // The report ("http" or "https") is what the ready line makes the page's URL of.
+  absl::StatusOr<std::unique_ptr<transport::HttpServer>> server =
+      internal::start_page_server(std::move(options), host_);
+  if (!server.ok()) co_return server.status();
+  server_ = *std::move(server);
   co_return absl::OkStatus();
 }
 
