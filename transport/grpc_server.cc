@@ -162,6 +162,13 @@ absl::Status GrpcServerOptions::validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("max_header_list_bytes: must be at least 1024, got ", max_header_list_bytes));
   }
+  if (max_concurrent_streams_total < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_concurrent_streams_total: must not be negative, got ", max_concurrent_streams_total));
+  }
+  if (request_read_timeout.count() < 0) {
+    return absl::InvalidArgumentError("request_read_timeout: must not be negative");
+  }
   if (stream_reset_burst <= 0 || stream_resets_per_second <= 0) {
     return absl::InvalidArgumentError(
         "stream_reset_burst, stream_resets_per_second: must be positive");
@@ -215,6 +222,7 @@ struct GrpcServer::Impl : std::enable_shared_from_this<GrpcServer::Impl> {
   otlp::DecodeLimits limits;
   std::size_t max_message_bytes = 0;
   int max_streams = kDefaultGrpcMaxConcurrentStreams;
+  std::atomic<int> open_streams{0};  // across connections, counted when a limit is set
 
   enum class Phase { kNew, kRunning, kStopping, kStopped };
   std::mutex mu;  // guards phase, listener, sockets
@@ -307,6 +315,9 @@ class Connection {
     std::shared_ptr<RequestClaims> claims = std::make_shared<RequestClaims>();
     std::string response;  // framed response being sent
     std::size_t response_sent = 0;
+    csp::TimePoint started{};  // its first HEADERS frame (request_read_timeout)
+    // Holds the stream's place under max_concurrent_streams_total while it exists.
+    std::shared_ptr<void> counted;
   };
   struct ReadDone {  // the socket became readable (or failed)
     ErrorCode ec;
@@ -335,7 +346,7 @@ class Connection {
   void go_away(std::uint32_t code, std::string_view why);
 
   // nghttp2 callbacks; user_data is the Connection.
-  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user);
+  static int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user);
   static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
                        std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
                        std::uint8_t flags, void* user);
@@ -496,6 +507,13 @@ csp::TimePoint Connection::next_deadline() const {
   if (ka.max_connection_idle && streams_.empty() && handling_ == 0 && !draining_) {
     next = min_time(next, idle_since_ + *ka.max_connection_idle);
   }
+  if (const auto timeout = impl_->options.request_read_timeout; timeout.count() > 0) {
+    for (const auto& [id, stream] : streams_) {
+      if (stream.state == Stream::State::kHeaders || stream.state == Stream::State::kBody) {
+        next = min_time(next, stream.started + timeout);
+      }
+    }
+  }
   if (ka.max_connection_age) {
     const csp::TimePoint age = created_ + *ka.max_connection_age;
     next = min_time(
@@ -508,6 +526,25 @@ csp::TimePoint Connection::next_deadline() const {
 void Connection::on_timer() {
   const auto& ka = impl_->options.keepalive;
   const csp::TimePoint now = csp::Clock::now();
+  if (const auto timeout = impl_->options.request_read_timeout; timeout.count() > 0) {
+    for (auto& [id, stream] : streams_) {
+      if ((stream.state != Stream::State::kHeaders && stream.state != Stream::State::kBody) ||
+          now < stream.started + timeout) {
+        continue;
+      }
+      // A request still arriving after the timeout: a slow client or a slowloris. Its memory
+      // goes now; the reset closes the stream, and so frees its place.
+      otlp::LogThrottle::global().report(
+          "grpc_slow_request", peer_,
+          absl::StrCat("request on stream ", id, " not received whole within ",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count(),
+                       " ms; stream reset"));
+      stream.state = Stream::State::kAnswered;
+      stream.reader.reset();
+      stream.claims.reset();
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    }
+  }
   if (!got_frame_ && now >= created_ + kPrefaceTimeout) {
     fatal_ = true;  // never spoke HTTP/2
     return;
@@ -738,11 +775,25 @@ ssize_t Connection::read_response(nghttp2_session* session, std::int32_t stream_
   return static_cast<ssize_t>(n);
 }
 
-int Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+int Connection::on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   auto* c = static_cast<Connection*>(user);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  Impl* impl = c->impl_.get();
+  const int limit = impl->options.max_concurrent_streams_total;
+  if (limit > 0 && impl->open_streams.fetch_add(1, std::memory_order_relaxed) >= limit) {
+    // Refused before anything of it is kept; its headers and data are then ignored (no entry).
+    impl->open_streams.fetch_sub(1, std::memory_order_relaxed);
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                              NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
   Stream& s = c->streams_[frame->hd.stream_id];
   s.id = frame->hd.stream_id;
+  s.started = csp::Clock::now();
+  if (limit > 0) {
+    s.counted = std::shared_ptr<void>(
+        nullptr, [impl](void*) { impl->open_streams.fetch_sub(1, std::memory_order_relaxed); });
+  }
   return 0;
 }
 

@@ -58,6 +58,8 @@ inline constexpr int kDefaultGrpcMaxConcurrentStreams = 100;
 inline constexpr std::size_t kDefaultGrpcMaxHeaderListBytes = 16u << 10;  // 16 KiB
 inline constexpr int kDefaultStreamResetBurst = 200;
 inline constexpr int kDefaultStreamResetsPerSecond = 100;
+inline constexpr int kDefaultGrpcMaxStreamsTotal = 16384;
+inline constexpr std::chrono::milliseconds kDefaultGrpcRequestReadTimeout{60000};
 
 // keepalive.server_parameters of the Collector's gRPC server settings. Unset = gRPC's default.
 struct GrpcKeepaliveServerParameters {
@@ -94,6 +96,15 @@ struct GrpcServerOptions {
   // beyond, GOAWAY ENHANCE_YOUR_CALM closes the connection.
   int stream_reset_burst = kDefaultStreamResetBurst;
   int stream_resets_per_second = kDefaultStreamResetsPerSecond;
+  // Streams open at once across every connection (each connection is also held to
+  // max_concurrent_streams): beyond, a new stream is refused with RST_STREAM REFUSED_STREAM,
+  // which tells the client nothing of it was processed (gRPC clients retry it). 0 = no limit.
+  int max_concurrent_streams_total = kDefaultGrpcMaxStreamsTotal;
+  // A request must arrive whole (headers, message, end of stream) within this of its first
+  // HEADERS frame; otherwise the stream is reset (CANCEL) and its memory given back, so a client
+  // that trickles its request holds a stream, and its share of max_concurrent_streams_total, no
+  // longer. 0 = no limit.
+  std::chrono::milliseconds request_read_timeout = kDefaultGrpcRequestReadTimeout;
   // Deepest accepted AnyValue nesting (otlp::DecodeLimits).
   int max_any_value_depth = otlp::kDefaultMaxAnyValueDepth;
   // Asked before request bytes are buffered, inflated or validated (transport/export.h); empty =

@@ -582,6 +582,68 @@ TEST_F(GrpcServerHostileTest, StreamsBeyondTheLimitAreRefusedOrEndTheConnection)
   }
 }
 
+TEST_F(GrpcServerHostileTest, StreamsBeyondTheServerWideLimitAreRefusedOnAnyConnection) {
+  GrpcServerOptions options;
+  options.max_concurrent_streams_total = 3;
+  start(options);
+  const HeaderList headers = testing::grpc_request_headers(path_of(otlp::Signal::kTraces));
+  // Two connections hold three streams between them, with their bodies not sent yet.
+  RawHttp2Connection a(port_);
+  RawHttp2Connection b(port_);
+  ASSERT_TRUE(a.handshake().ok());
+  ASSERT_TRUE(b.handshake().ok());
+  const std::uint32_t a1 = a.next_stream_id();
+  const std::uint32_t a2 = a.next_stream_id();
+  const std::uint32_t b1 = b.next_stream_id();
+  ASSERT_TRUE(a.send_headers(a1, headers).ok());
+  ASSERT_TRUE(a.send_headers(a2, headers).ok());
+  ASSERT_TRUE(b.send_headers(b1, headers).ok());
+  // A third connection's stream is one too many: refused, so the client may retry it.
+  RawHttp2Connection c(port_);
+  ASSERT_TRUE(c.handshake().ok());
+  const std::uint32_t refused_id = c.next_stream_id();
+  // Sent after the others have arrived: a ping round trip on each proves they were read.
+  ASSERT_TRUE(a.ping_round_trip().ok());
+  ASSERT_TRUE(b.ping_round_trip().ok());
+  ASSERT_TRUE(c.send_headers(refused_id, headers).ok());
+  const H2Response refused = c.read_response(refused_id);
+  EXPECT_EQ(refused.end, H2Response::End::kRstStream) << refused.describe();
+  EXPECT_EQ(refused.rst_error_code, h2::kRefusedStream);
+
+  // The held streams finish normally; then there is room again, on any connection.
+  for (auto [conn, id] : {std::pair{&a, a1}, std::pair{&a, a2}, std::pair{&b, b1}}) {
+    const std::string body = next_body();
+    ASSERT_TRUE(conn->send_data(id, testing::grpc_message(body), true).ok());
+    const H2Response r = conn->read_response(id);
+    EXPECT_EQ(r.grpc_status(), kGrpcOk) << r.describe();
+    if (r.grpc_status() == kGrpcOk) accepted_.emplace_back(otlp::Signal::kTraces, body);
+  }
+  expect_raw_call_ok(c);
+}
+
+TEST_F(GrpcServerHostileTest, ARequestTrickledPastTheReadTimeoutIsResetAndItsMemoryFreed) {
+  GrpcServerOptions options;
+  options.request_read_timeout = 300ms;
+  options.max_concurrent_streams_total = 1;
+  start(options);
+  RawHttp2Connection c(port_);
+  ASSERT_TRUE(c.handshake().ok());
+  const std::uint32_t slow = c.next_stream_id();
+  ASSERT_TRUE(
+      c.send_headers(slow, testing::grpc_request_headers(path_of(otlp::Signal::kTraces))).ok());
+  // The prefix announces 100 bytes; 10 follow, then nothing (the memory for it is claimed).
+  std::string partial = testing::grpc_message(std::string(100, 'x'));
+  partial.resize(5 + 10);
+  ASSERT_TRUE(c.send_data(slow, partial, false).ok());
+  const H2Response r = c.read_response(slow);
+  EXPECT_EQ(r.end, H2Response::End::kRstStream) << r.describe();
+  EXPECT_EQ(r.rst_error_code, h2::kCancel);
+  EXPECT_TRUE(ledger_.wait_released()) << ledger_.running() << " bytes still claimed";
+  // Its place under the server-wide limit is free again: the next request is served (on the
+  // same connection and by a gRPC client in TearDown).
+  expect_raw_call_ok(c);
+}
+
 // ---- Floods ----
 
 TEST_F(GrpcServerHostileTest, RapidResetGetsEnhanceYourCalm) {

@@ -451,6 +451,22 @@ absl::Status RawHttp2Connection::send_ping(std::string_view opaque8, bool ack) {
   return send_raw(ping_bytes(opaque8, ack));
 }
 
+absl::Status RawHttp2Connection::ping_round_trip(std::chrono::milliseconds timeout) {
+  static constexpr std::string_view kOpaque = "roundtrp";
+  if (absl::Status s = send_ping(kOpaque); !s.ok()) return s;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    absl::StatusOr<Frame> f = read_frame(std::max(left, std::chrono::milliseconds(1)));
+    if (!f.ok()) return f.status();
+    if (f->type == h2::kPing && f->has(h2::kAck) && f->payload == kOpaque) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::DeadlineExceededError("no PING ACK");
+}
+
 absl::Status RawHttp2Connection::send_goaway(std::uint32_t last_stream_id, std::uint32_t error_code,
                                              std::string_view debug) {
   return send_raw(goaway_bytes(last_stream_id, error_code, debug));

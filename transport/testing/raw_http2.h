@@ -208,6 +208,9 @@ class RawHttp2Connection {
                          std::optional<std::uint8_t> padding = std::nullopt);
   absl::Status send_rst_stream(std::uint32_t stream_id, std::uint32_t error_code);
   absl::Status send_ping(std::string_view opaque8 = "otlpd-h2", bool ack = false);
+  // Sends a PING and reads (dispatching what comes) until its ACK: the server has then read
+  // everything sent before it. Bounded by `timeout`.
+  absl::Status ping_round_trip(std::chrono::milliseconds timeout = kH2Timeout);
   absl::Status send_goaway(std::uint32_t last_stream_id, std::uint32_t error_code,
                            std::string_view debug = {});
   absl::Status send_window_update(std::uint32_t stream_id, std::uint32_t increment);

@@ -11,7 +11,10 @@
 //  - transport_grpc_test (OTLPD_TSAN_SUPPRESS_GRPC): a request buffer written by our thread and
 //    sent by a gRPC thread, a reactor deleted in OnDone, a response read after the client's
 //    callback. These rules match a report when either access has a frame in those libraries or
-//    in the gRPC headers inlined into our code.
+//    in the gRPC headers inlined into our code. gRPC's TLS hands OpenSSL's buffers between its
+//    own threads the same way, so libssl and libcrypto are in that list too; our TLS code
+//    (transport/internal/tls_io.h, the https client) is checked without these rules by
+//    transport_http_test (HttpClientTest.HttpsWithMutualTls...).
 //
 // What stays checked: everything of ours. Hand-overs between goroutines, the poller thread and
 // gRPC callbacks go through csp channels and WaitGroups, which are instrumented (grpc_server.cc
@@ -29,6 +32,8 @@ extern "C" const char* __tsan_default_suppressions() {
          "race:libgpr.so\n"
          "race:libabsl_\n"
          "race:libz.so\n"
+         "race:libssl.so\n"
+         "race:libcrypto.so\n"
          "race:/usr/include/grpcpp/\n"
          "race:/usr/include/grpc/\n"
          "called_from_lib:libgrpc.so\n"

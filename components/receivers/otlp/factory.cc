@@ -1,5 +1,8 @@
 #include "components/receivers/otlp/factory.h"
 
+#include <chrono>
+#include <limits>
+
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
 #include "components/internal/tls_config.h"
@@ -50,6 +53,15 @@ absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNo
   OTLPD_ASSIGN_OR_RETURN(std::int64_t resets,
                          node.int64("stream_resets_per_second", o.stream_resets_per_second));
   o.stream_resets_per_second = static_cast<int>(resets);
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t total, node.int64("max_concurrent_streams_total",
+                                                        o.max_concurrent_streams_total));
+  if (total < 0 || total > std::numeric_limits<int>::max()) {
+    return node.error_at("max_concurrent_streams_total", "must be 0 (no limit) or positive");
+  }
+  o.max_concurrent_streams_total = static_cast<int>(total);
+  OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds read_timeout,
+                         node.duration("request_read_timeout", o.request_read_timeout));
+  o.request_read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout);
   OTLPD_ASSIGN_OR_RETURN(std::string transport_name, node.string("transport", "tcp"));
   if (transport_name != "tcp") return node.error_at("transport", "only tcp is supported");
   OTLPD_RETURN_IF_ERROR(refuse_include_metadata(node));
