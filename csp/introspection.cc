@@ -140,7 +140,7 @@ std::string origin_text(const char* file_name, std::uint32_t line, const char* f
 
 }  // namespace
 
-GoroutineRecord* goroutine_started(std::source_location origin) {
+GoroutineRecord* goroutine_started(csp::SourceLocation origin) {
   GoroutineRecord* g = take_record();
   // The seqlock's write side: the id is 0 (free) until the fields are all written, and a
   // reader that saw the old id before sees the new one after (goroutine_dump).

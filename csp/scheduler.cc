@@ -157,7 +157,7 @@ Scheduler::~Scheduler() {
   for (auto& w : impl_->workers) w->thread.join();
 }
 
-void Scheduler::spawn(Task<void> task, std::source_location origin) {
+void Scheduler::spawn(Task<void> task, csp::SourceLocation origin) {
   auto handle = std::move(task).release();
   if (!handle) return;
   handle.promise().detach(&Impl::on_goroutine_exit, impl_.get());
@@ -220,7 +220,7 @@ Scheduler& default_scheduler() {
   return *scheduler;
 }
 
-void go(Task<void> task, std::source_location origin) {
+void go(Task<void> task, csp::SourceLocation origin) {
   Scheduler* s = Scheduler::current();
   (s != nullptr ? *s : default_scheduler()).spawn(std::move(task), origin);
 }

@@ -28,11 +28,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <source_location>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "csp/internal/source_location.h"
 #include "csp/task.h"
 
 namespace csp {
@@ -70,7 +70,7 @@ class Scheduler {
 
   // Starts task as a new goroutine of this scheduler. `origin` names it in the goroutine dump
   // (csp/introspection.h): where it was started.
-  void spawn(Task<void> task, std::source_location origin = std::source_location::current());
+  void spawn(Task<void> task, csp::SourceLocation origin = csp::SourceLocation::current());
 
   // Makes a parked goroutine runnable. Any thread. h must be a coroutine of this scheduler that
   // is suspended and that nobody else will resume.
@@ -97,7 +97,7 @@ Scheduler& default_scheduler();
 inline RuntimeStats runtime_stats() { return default_scheduler().stats(); }
 
 // Starts a goroutine on the current scheduler (the default one off the workers).
-void go(Task<void> task, std::source_location origin = std::source_location::current());
+void go(Task<void> task, csp::SourceLocation origin = csp::SourceLocation::current());
 
 namespace internal {
 // Keeps the callable (and its captures) alive in the goroutine's own frame: a coroutine lambda
@@ -179,7 +179,7 @@ inline Task<void> run_and_signal_void(Task<void> task, std::exception_ptr* error
 // it on a worker blocks that worker.
 template <class T>
 T block_on(Task<T> task, Scheduler& scheduler = default_scheduler(),
-           std::source_location origin = std::source_location::current()) {
+           csp::SourceLocation origin = csp::SourceLocation::current()) {
   internal::ThreadParker done;
   std::exception_ptr error;
   if constexpr (std::is_void_v<T>) {

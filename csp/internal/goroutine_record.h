@@ -16,7 +16,8 @@
 #include <atomic>
 #include <cstdint>
 #include <ctime>
-#include <source_location>
+
+#include "csp/internal/source_location.h"
 
 namespace csp::internal {
 
@@ -47,7 +48,7 @@ inline std::int64_t coarse_now_ns() noexcept {
 }
 
 // Registers a new goroutine; never null.
-GoroutineRecord* goroutine_started(std::source_location origin);
+GoroutineRecord* goroutine_started(csp::SourceLocation origin);
 // Unregisters and frees it (null is fine).
 void goroutine_exited(GoroutineRecord* g) noexcept;
 
