@@ -381,8 +381,12 @@ class Connection {
   csp::TimePoint last_frame_ = created_;  // last frame received
   csp::TimePoint idle_since_ = created_;  // no stream open since
   csp::TimePoint last_client_ping_{};     // last PING from the client
-  bool got_frame_ = false;                // the client's preface and a frame arrived
-  bool ping_outstanding_ = false;         // our keepalive PING awaits its ack
+  // The earliest request_read_timeout deadline of a stream still being received, or earlier:
+  // a new stream moves it in O(1), and only on_timer scans the streams (when it passes), so
+  // streams that completed meanwhile just make the timer fire early and find nothing due.
+  csp::TimePoint read_deadline_ = csp::TimePoint::max();
+  bool got_frame_ = false;         // the client's preface and a frame arrived
+  bool ping_outstanding_ = false;  // our keepalive PING awaits its ack
   csp::TimePoint ping_sent_{};
   int ping_strikes_ = 0;
   bool draining_ = false;  // GOAWAY sent: finish open streams, accept no new ones
@@ -507,13 +511,7 @@ csp::TimePoint Connection::next_deadline() const {
   if (ka.max_connection_idle && streams_.empty() && handling_ == 0 && !draining_) {
     next = min_time(next, idle_since_ + *ka.max_connection_idle);
   }
-  if (const auto timeout = impl_->options.request_read_timeout; timeout.count() > 0) {
-    for (const auto& [id, stream] : streams_) {
-      if (stream.state == Stream::State::kHeaders || stream.state == Stream::State::kBody) {
-        next = min_time(next, stream.started + timeout);
-      }
-    }
-  }
+  next = min_time(next, read_deadline_);
   if (ka.max_connection_age) {
     const csp::TimePoint age = created_ + *ka.max_connection_age;
     next = min_time(
@@ -526,10 +524,16 @@ csp::TimePoint Connection::next_deadline() const {
 void Connection::on_timer() {
   const auto& ka = impl_->options.keepalive;
   const csp::TimePoint now = csp::Clock::now();
-  if (const auto timeout = impl_->options.request_read_timeout; timeout.count() > 0) {
+  if (const auto timeout = impl_->options.request_read_timeout;
+      timeout.count() > 0 && now >= read_deadline_) {
+    // The one scan: reset what is overdue and find the next deadline.
+    read_deadline_ = csp::TimePoint::max();
     for (auto& [id, stream] : streams_) {
-      if ((stream.state != Stream::State::kHeaders && stream.state != Stream::State::kBody) ||
-          now < stream.started + timeout) {
+      if (stream.state != Stream::State::kHeaders && stream.state != Stream::State::kBody) {
+        continue;
+      }
+      if (now < stream.started + timeout) {
+        read_deadline_ = min_time(read_deadline_, stream.started + timeout);
         continue;
       }
       // A request still arriving after the timeout: a slow client or a slowloris. Its memory
@@ -790,6 +794,9 @@ int Connection::on_begin_headers(nghttp2_session* session, const nghttp2_frame* 
   Stream& s = c->streams_[frame->hd.stream_id];
   s.id = frame->hd.stream_id;
   s.started = csp::Clock::now();
+  if (const auto timeout = impl->options.request_read_timeout; timeout.count() > 0) {
+    c->read_deadline_ = min_time(c->read_deadline_, s.started + timeout);
+  }
   if (limit > 0) {
     s.counted = std::shared_ptr<void>(
         nullptr, [impl](void*) { impl->open_streams.fetch_sub(1, std::memory_order_relaxed); });

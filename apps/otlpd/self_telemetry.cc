@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/listen_address.h"
 #include "components/internal/tls_config.h"
 #include "csp/scheduler.h"
 #include "transport/http_server.h"
@@ -34,11 +35,6 @@ double rss_bytes() {
   long resident = 0;
   if (!(statm >> size >> resident)) return 0;
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
-std::string with_port(const std::string& endpoint, int port) {
-  const std::size_t colon = endpoint.rfind(':');
-  return absl::StrCat(endpoint.substr(0, colon), ":", port);
 }
 
 }  // namespace
@@ -174,7 +170,7 @@ absl::Status SelfTelemetry::start() {
                            "); set service::telemetry::metrics to choose another port"));
     return absl::OkStatus();
   }
-  const std::string address = with_port(config_.endpoint, *port);
+  const std::string address = components::internal::listen_address(config_.endpoint, *port);
   url_ = absl::StrCat(config_.tls != nullptr ? "https://" : "http://", address, "/metrics");
   host_.report_endpoint("service", "metrics", address);
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 #include "components/internal/page_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/listen_address.h"
 
 namespace components::internal {
 
@@ -20,9 +21,8 @@ absl::StatusOr<std::unique_ptr<transport::HttpServer>> start_page_server(PageSer
     return absl::UnavailableError(absl::StrCat(options.id, ": cannot listen on ", options.endpoint,
                                                ": ", port.status().message()));
   }
-  const std::size_t colon = options.endpoint.rfind(':');
   host.report_endpoint(options.id, options.tls != nullptr ? "https" : "http",
-                       absl::StrCat(options.endpoint.substr(0, colon), ":", *port));
+                       listen_address(options.endpoint, *port));
   return server;
 }
 

@@ -3,19 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/listen_address.h"
 #include "otlp/wire.h"
 
 namespace components {
 
 namespace {
 constexpr std::chrono::milliseconds kRetryAfter = transport::kMemoryRefusalRetryAfter;
-
-// "host:0" with the port the server really bound.
-std::string with_port(const std::string& endpoint, int port) {
-  const std::size_t colon = endpoint.rfind(':');
-  const std::string host = colon == std::string::npos ? endpoint : endpoint.substr(0, colon);
-  return absl::StrCat(host.empty() ? "0.0.0.0" : host, ":", port);
-}
 }  // namespace
 
 OtlpReceiver::OtlpReceiver(std::string id, OtlpReceiverConfig config, pipeline::Host& host)
@@ -144,14 +138,14 @@ csp::Task<absl::Status> OtlpReceiver::start() {
     grpc_ = std::make_unique<transport::GrpcServer>(*config_.grpc, grpc_handler);
     auto port = grpc_->start();
     if (!port.ok()) co_return port.status();
-    host_.report_endpoint(id_, "grpc", with_port(config_.grpc->endpoint, *port));
+    host_.report_endpoint(id_, "grpc", internal::listen_address(config_.grpc->endpoint, *port));
     log_tls("grpc", config_.grpc->tls.get());
   }
   if (config_.http) {
     http_ = std::make_unique<transport::HttpServer>(*config_.http, http_handler);
     auto port = http_->start();
     if (!port.ok()) co_return port.status();
-    host_.report_endpoint(id_, "http", with_port(config_.http->endpoint, *port));
+    host_.report_endpoint(id_, "http", internal::listen_address(config_.http->endpoint, *port));
     log_tls("http", config_.http->tls.get());
   }
   co_return absl::OkStatus();
