@@ -27,6 +27,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "csp/task.h"
@@ -60,6 +62,10 @@ inline constexpr int kDefaultMaxConnections = 4096;
 // The retry delay servers send with a refusal from the MemoryReserver.
 inline constexpr std::chrono::milliseconds kMemoryRefusalRetryAfter{1000};
 
+// Header fields or gRPC metadata: names in lower case, in the order they arrived; a name may
+// repeat.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 // What a receiver hands to the pipeline: one uncompressed, binary-protobuf
 // Export*ServiceRequest.
 struct ExportRequest {
@@ -69,6 +75,10 @@ struct ExportRequest {
   // The claims the server took for this request's bytes (null without a MemoryReserver). The
   // handler keeps it alive for as long as it holds the body (e.g. until the batch is answered).
   MemoryClaim memory;
+  // With the server's include_metadata: the request's header fields (HTTP) or metadata (gRPC,
+  // without the pseudo-headers), `authorization` included. Empty otherwise. Bounded by the
+  // server's header size limit.
+  Headers metadata;
 };
 
 // The pipeline's answer, turned into the protocol's status by the server (and a client's report

@@ -192,8 +192,8 @@ csp::Task<ExportResult> GrpcExporterClient::export_request(otlp::Signal signal, 
 }
 
 csp::Task<ExportResult> GrpcExporterClient::export_borrowed(otlp::Signal signal,
-                                                            std::string_view body,
-                                                            csp::Context ctx) {
+                                                            std::string_view body, csp::Context ctx,
+                                                            const Headers* headers) {
   // gRPC may hold the request's slice a little past the call's end (a write still queued when
   // the server answered early, a cancelled call being torn down), so the call's answer is not
   // the end of gRPC's reading. The slice's release is: it signals `released`, and only then
@@ -208,13 +208,13 @@ csp::Task<ExportResult> GrpcExporterClient::export_borrowed(otlp::Signal signal,
       },
       signal_released.get());
   signal_released.release();  // the slice's now
-  ExportResult result = co_await call(signal, std::move(slice), std::move(ctx));
+  ExportResult result = co_await call(signal, std::move(slice), std::move(ctx), headers);
   co_await released.recv();
   co_return result;
 }
 
 csp::Task<ExportResult> GrpcExporterClient::call(otlp::Signal signal, grpc::Slice body,
-                                                 csp::Context ctx) {
+                                                 csp::Context ctx, const Headers* headers) {
   // The request holds the only reference to the body once this returns: taken here so that
   // every path out of this function drops it.
   grpc::ByteBuffer request(&body, 1);
@@ -240,8 +240,13 @@ csp::Task<ExportResult> GrpcExporterClient::call(otlp::Signal signal, grpc::Slic
     default:
       break;
   }
-  for (const auto& [key, value] : options_.headers) {
-    context.AddMetadata(absl::AsciiStrToLower(key), value);
+  if (headers != nullptr) {
+    for (const auto& [key, value] : *headers)
+      context.AddMetadata(absl::AsciiStrToLower(key), value);
+  } else {
+    for (const auto& [key, value] : options_.headers) {
+      context.AddMetadata(absl::AsciiStrToLower(key), value);
+    }
   }
   if (options_.authorization) context.AddMetadata("authorization", options_.authorization());
 

@@ -79,12 +79,15 @@ class GrpcExporterClient {
 
   csp::Task<ExportResult> export_request(otlp::Signal signal, std::string body, csp::Context ctx);
   // The same without taking the body: it is the caller's again once the task completes, and
-  // must stay alive and unchanged until then. No copy of it is made.
+  // must stay alive and unchanged until then. No copy of it is made. `headers` (if given,
+  // alive until the task completes): sent with this request instead of the options' headers
+  // (a headers_setter's result); the options' authorization is still added.
   csp::Task<ExportResult> export_borrowed(otlp::Signal signal, std::string_view body,
-                                          csp::Context ctx);
+                                          csp::Context ctx, const Headers* headers = nullptr);
 
  private:
-  csp::Task<ExportResult> call(otlp::Signal signal, grpc::Slice body, csp::Context ctx);
+  csp::Task<ExportResult> call(otlp::Signal signal, grpc::Slice body, csp::Context ctx,
+                               const Headers* headers = nullptr);
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> make_credentials(
       grpc::ChannelArguments& args) const;
 

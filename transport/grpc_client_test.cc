@@ -77,6 +77,44 @@ TEST_F(GrpcClientTest, EverySignalAndCompressionRoundTrips) {
   for (const ExportRequest& r : got) EXPECT_EQ(r.body, testing::request_bytes(r.signal, 21));
 }
 
+// include_metadata on the server hands the call's metadata (no pseudo-headers) and the
+// client's address to the handler; a per-request header list replaces the options' headers.
+TEST_F(GrpcClientTest, PerRequestHeadersReachAServerThatIncludesMetadata) {
+  GrpcServerOptions server;
+  server.endpoint = "127.0.0.1:0";
+  server.include_metadata = true;
+  server_ = std::make_unique<GrpcServer>(server, recorder_.handler());
+  absl::StatusOr<int> port = server_->start();
+  ASSERT_TRUE(port.ok()) << port.status();
+  endpoint_ = "127.0.0.1:" + std::to_string(*port);
+  GrpcClientOptions options = client_options();
+  options.headers = {{"X-Static", "s"}, {"X-Tenant", "default"}};
+  GrpcExporterClient client(options);
+  const std::string body = testing::request_bytes(otlp::Signal::kMetrics, 3);
+  const Headers per_request = {{"X-Tenant", "acme"}};
+  ExportResult result = csp::block_on(client.export_borrowed(
+      otlp::Signal::kMetrics, body, csp::Context::background(), &per_request));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  ASSERT_TRUE(export_blocking(client, otlp::Signal::kMetrics, body).status.ok());
+  std::vector<ExportRequest> got = recorder_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  const auto value_of = [](const ExportRequest& r, std::string_view name) {
+    std::vector<std::string> values;
+    for (const auto& [k, v] : r.metadata) {
+      if (k == name) values.push_back(v);
+    }
+    return values;
+  };
+  EXPECT_THAT(value_of(got[0], "x-tenant"), ::testing::ElementsAre("acme"));
+  EXPECT_TRUE(value_of(got[0], "x-static").empty()) << "replaced by the per-request list";
+  EXPECT_THAT(value_of(got[0], "content-type"), ::testing::ElementsAre("application/grpc"));
+  EXPECT_THAT(value_of(got[1], "x-tenant"), ::testing::ElementsAre("default"));
+  EXPECT_THAT(value_of(got[1], "x-static"), ::testing::ElementsAre("s"));
+  for (const auto& [k, v] : got[0].metadata) EXPECT_NE(k.front(), ':') << k;
+  EXPECT_THAT(got[0].peer, StartsWith("127.0.0.1:"));
+  // The fixture's server (no include_metadata) passes none.
+}
+
 TEST_F(GrpcClientTest, PartialSuccessIsReported) {
   recorder_.set_result(ExportResult{absl::OkStatus(), std::nullopt, 5, "five points dropped"});
   GrpcExporterClient client(client_options());

@@ -215,7 +215,7 @@ struct GrpcServer::Impl : std::enable_shared_from_this<GrpcServer::Impl> {
   // From the request's bytes to the handler's result (a request goroutine).
   csp::Task<CallResult> answer(otlp::Signal signal, otlp::Compression compression,
                                internal::GrpcMessage message, std::shared_ptr<RequestClaims> claims,
-                               std::string peer);
+                               std::string peer, Headers metadata);
 
   const GrpcServerOptions options;
   const ExportHandler handler;
@@ -308,6 +308,7 @@ class Connection {
     std::size_t header_bytes = 0;
     std::string method, path, content_type, encoding;
     std::string authorization;  // for the Authenticator only; never logged
+    Headers metadata;           // with include_metadata: every non-pseudo header
     enum class State { kHeaders, kBody, kHandling, kAnswered } state = State::kHeaders;
     std::optional<otlp::Signal> signal;
     otlp::Compression compression = otlp::Compression::kNone;
@@ -828,6 +829,10 @@ int Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const st
   } else if (n == "authorization") {
     s->authorization = v;
   }
+  // nghttp2 hands names in lower case (HTTP/2 forbids upper case), so they need no folding.
+  if (c->impl_->options.include_metadata && !n.empty() && n.front() != ':') {
+    s->metadata.emplace_back(n, v);
+  }
   return 0;
 }
 
@@ -965,22 +970,25 @@ void Connection::on_end_stream(Stream& s) {
   impl_->goroutines.add(1);
   csp::go([](std::shared_ptr<Impl> impl, std::shared_ptr<ResultQueue> results, std::int32_t id,
              otlp::Signal signal, otlp::Compression compression, internal::GrpcMessage message,
-             std::shared_ptr<RequestClaims> claims, std::string peer) -> csp::Task<void> {
+             std::shared_ptr<RequestClaims> claims, std::string peer,
+             Headers metadata) -> csp::Task<void> {
     csp::Task<CallResult> answered =
-        impl->answer(signal, compression, std::move(message), std::move(claims), std::move(peer));
+        impl->answer(signal, compression, std::move(message), std::move(claims), std::move(peer),
+                     std::move(metadata));
     CallResult result = co_await std::move(answered);
     result.stream_id = id;
     results->push(std::move(result));
     impl->goroutines.done();
   }(impl_, results_, s.id, *s.signal, s.compression, *std::move(message), std::move(s.claims),
-                                                                      peer_));
+                               peer_, std::move(s.metadata)));
 }
 
 }  // namespace
 
 csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compression,
                                    internal::GrpcMessage message,
-                                   std::shared_ptr<RequestClaims> claims, std::string peer) {
+                                   std::shared_ptr<RequestClaims> claims, std::string peer,
+                                   Headers metadata) {
   CallResult result;
   const auto refuse = [&] {
     result.status = memory_refusal();
@@ -1035,8 +1043,8 @@ csp::Task<CallResult> Impl::answer(otlp::Signal signal, otlp::Compression compre
   try {
     // Bound to a local before awaiting: g++ 12 mishandles class temporaries (here the
     // ExportRequest argument) inside a co_await operand (docs/csp.md).
-    csp::Task<ExportResult> task =
-        handler(ExportRequest{signal, std::move(body), std::move(peer), std::move(claims)});
+    csp::Task<ExportResult> task = handler(ExportRequest{signal, std::move(body), std::move(peer),
+                                                         std::move(claims), std::move(metadata)});
     handled = co_await std::move(task);
   } catch (const std::exception& e) {
     handled.status = absl::InternalError(absl::StrCat("export failed: ", e.what()));

@@ -113,6 +113,9 @@ struct GrpcServerOptions {
   // Asked with each call's `authorization` metadata once its headers are in, before any of its
   // body is read (transport/export.h); empty = no check. A refusal is UNAUTHENTICATED.
   Authenticator authenticate;
+  // True: each ExportRequest carries the request's metadata (without the pseudo-headers) in
+  // `metadata` (the Collector's include_metadata).
+  bool include_metadata = false;
   // Set: every connection speaks TLS (ALPN "h2"), with the certificate the context holds when
   // the connection starts; a failed handshake closes the connection and is logged (throttled).
   // The handshake shares the 20 s deadline of the HTTP/2 preface.

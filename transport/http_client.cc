@@ -255,7 +255,7 @@ struct HttpExporterClient::Impl {
   // `owned` receives the body when it has to be transformed (JSON, compression); the request
   // then refers to it, so it must stay where it is while the request lives.
   absl::StatusOr<Request> make_request(otlp::Signal signal, std::string_view body,
-                                       std::string& owned) const;
+                                       std::string& owned, const Headers* headers) const;
   csp::Task<Exchange> exchange(std::shared_ptr<Socket> socket, bool dial, const internal::Url& url,
                                Request& request, csp::TimePoint deadline, csp::Context ctx);
   csp::Task<Exchange> exchange_steps(const std::shared_ptr<Socket>& socket, bool dial,
@@ -285,7 +285,8 @@ struct HttpExporterClient::Impl {
 
 absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal signal,
                                                                std::string_view body,
-                                                               std::string& owned) const {
+                                                               std::string& owned,
+                                                               const Headers* headers) const {
   const bool json = options.encoding == HttpEncoding::kJson;
   if (json) {
     google::protobuf::Arena arena;
@@ -312,7 +313,11 @@ absl::StatusOr<Request> HttpExporterClient::Impl::make_request(otlp::Signal sign
   if (options.compression != otlp::Compression::kNone) {
     request.set(http::field::content_encoding, otlp::compression_name(options.compression));
   }
-  for (const auto& [name, value] : options.headers) request.set(name, value);
+  if (headers != nullptr) {
+    for (const auto& [name, value] : *headers) request.set(name, value);
+  } else {
+    for (const auto& [name, value] : options.headers) request.set(name, value);
+  }
   if (options.authorization) request.set(http::field::authorization, options.authorization());
   request.body() = http::span_body<const char>::value_type(body.data(), body.size());
   request.keep_alive(options.keep_alive);
@@ -507,13 +512,13 @@ csp::Task<ExportResult> HttpExporterClient::export_request(otlp::Signal signal, 
 }
 
 csp::Task<ExportResult> HttpExporterClient::export_borrowed(otlp::Signal signal,
-                                                            std::string_view body,
-                                                            csp::Context ctx) {
+                                                            std::string_view body, csp::Context ctx,
+                                                            const Headers* headers) {
   Impl& impl = *impl_;
   if (!impl.config_status.ok()) co_return ExportResult{impl.config_status};
   if (ctx.is_done()) co_return ExportResult{ctx.err()};
   std::string transformed;  // the body as sent, when it is not `body` itself
-  absl::StatusOr<Request> request = impl.make_request(signal, body, transformed);
+  absl::StatusOr<Request> request = impl.make_request(signal, body, transformed, headers);
   if (!request.ok()) co_return ExportResult{request.status()};
 
   csp::TimePoint deadline = csp::Clock::now() + impl.options.timeout;

@@ -95,9 +95,11 @@ class HttpExporterClient {
 
   csp::Task<ExportResult> export_request(otlp::Signal signal, std::string body, csp::Context ctx);
   // The same without taking the body: it is the caller's again once the task completes, and
-  // must stay alive and unchanged until then. No copy of it is made.
+  // must stay alive and unchanged until then. No copy of it is made. `headers` (if given,
+  // alive until the task completes): sent with this request instead of the options' headers
+  // (a headers_setter's result); the options' authorization is still added.
   csp::Task<ExportResult> export_borrowed(otlp::Signal signal, std::string_view body,
-                                          csp::Context ctx);
+                                          csp::Context ctx, const Headers* headers = nullptr);
 
   // Connections waiting in the pool now (for tests and self-metrics).
   std::size_t idle_connections() const;

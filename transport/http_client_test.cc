@@ -108,6 +108,50 @@ TEST_F(HttpClientTest, ALentBodyIsSentInPlaceInEveryEncoding) {
   for (const ExportRequest& r : got) EXPECT_EQ(r.body, expected);
 }
 
+// include_metadata on the server hands the request's header fields (names in lower case) and
+// the client's address to the handler; a per-request header list replaces the options'
+// headers for that request only.
+TEST_F(HttpClientTest, PerRequestHeadersReachAServerThatIncludesMetadata) {
+  HttpServerOptions server;
+  server.include_metadata = true;
+  start_server(recorder_.handler(), server);
+  HttpClientOptions options = client_options();
+  options.headers = {{"X-Static", "s"}, {"X-Tenant", "default"}};
+  HttpExporterClient client(options);
+  const std::string body = testing::request_bytes(otlp::Signal::kLogs, 3);
+  const Headers per_request = {{"X-Tenant", "acme"}};
+  ExportResult result = csp::block_on(
+      client.export_borrowed(otlp::Signal::kLogs, body, csp::Context::background(), &per_request));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  ASSERT_TRUE(export_blocking(client, otlp::Signal::kLogs, body).status.ok());
+  std::vector<ExportRequest> got = recorder_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  const auto value_of = [](const ExportRequest& r, std::string_view name) {
+    std::vector<std::string> values;
+    for (const auto& [k, v] : r.metadata) {
+      if (k == name) values.push_back(v);
+    }
+    return values;
+  };
+  EXPECT_THAT(value_of(got[0], "x-tenant"), ::testing::ElementsAre("acme"));
+  EXPECT_TRUE(value_of(got[0], "x-static").empty()) << "replaced by the per-request list";
+  EXPECT_THAT(value_of(got[0], "content-type"), ::testing::ElementsAre("application/x-protobuf"));
+  EXPECT_THAT(value_of(got[1], "x-tenant"), ::testing::ElementsAre("default"));
+  EXPECT_THAT(value_of(got[1], "x-static"), ::testing::ElementsAre("s"));
+  EXPECT_THAT(got[0].peer, StartsWith("127.0.0.1:"));
+}
+
+TEST_F(HttpClientTest, WithoutIncludeMetadataTheHandlerSeesNoHeaders) {
+  HttpClientOptions options = client_options();
+  options.headers = {{"X-Tenant", "acme"}};
+  HttpExporterClient client(options);
+  ASSERT_TRUE(
+      export_blocking(client, otlp::Signal::kLogs, testing::request_bytes(otlp::Signal::kLogs, 1))
+          .status.ok());
+  ASSERT_EQ(recorder_.count(), 1u);
+  EXPECT_TRUE(recorder_.requests()[0].metadata.empty());
+}
+
 TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
   HttpExporterClient client(client_options());
   for (int i = 0; i < 10; ++i) {

@@ -55,6 +55,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "csp/chan.h"
 #include "csp/scheduler.h"
@@ -246,6 +247,7 @@ struct Route {
   otlp::Signal signal = otlp::Signal::kTraces;
   bool json = false;
   otlp::Compression compression = otlp::Compression::kNone;
+  Headers metadata;  // with include_metadata: the request's header fields
 };
 
 }  // namespace
@@ -858,6 +860,13 @@ class ConnectionServer {
       return route;
     }
     route.compression = *compression;
+    if (options.include_metadata) {
+      for (const auto& field : head) {
+        std::string name(field.name_string());
+        absl::AsciiStrToLower(&name);
+        route.metadata.emplace_back(std::move(name), std::string(field.value()));
+      }
+    }
     const std::size_t limit = options.max_request_body_bytes;
     if (parser.content_length().value_or(0) > limit) {
       route.refusal = status_reply(http::status::payload_too_large,
@@ -998,7 +1007,7 @@ class ConnectionServer {
     }
     ExportResult result;
     try {
-      ExportRequest request{route.signal, *std::move(binary), peer_, nullptr};
+      ExportRequest request{route.signal, *std::move(binary), peer_, nullptr, route.metadata};
       if (state_->options.reserve_memory) request.memory = std::move(memory_);
       // Bound to a local first: g++ 12 mishandles class temporaries in a co_await operand.
       csp::Task<ExportResult> handled = state_->handler(std::move(request));

@@ -120,6 +120,9 @@ struct HttpServerOptions {
   // and the connection closes (the body was not read). Pages and CORS preflights are not
   // checked.
   Authenticator authenticate;
+  // True: each ExportRequest carries the request's header fields in `metadata` (the
+  // Collector's include_metadata).
+  bool include_metadata = false;
 
   // Plain pages beside the OTLP paths, for the collector's own endpoints (/metrics, health,
   // status): a GET of one of these paths (the query string ignored) is answered with what its
