@@ -7,6 +7,7 @@
 #include "components/exporters/otlp/factory.h"
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/extensions/file_storage/factory.h"
+#include "components/extensions/headers_setter/factory.h"
 #include "components/extensions/health_check/factory.h"
 #include "components/extensions/status/factory.h"
 #include "components/processors/batch/factory.h"
@@ -29,6 +30,7 @@ pipeline::Factories make_factories() {
   f.connectors.push_back(make_forward_connector_factory());
   f.connectors.push_back(make_failover_connector_factory());
   f.extensions.push_back(make_bearer_token_auth_extension_factory());
+  f.extensions.push_back(make_headers_setter_extension_factory());
   f.extensions.push_back(make_file_storage_extension_factory());
   f.extensions.push_back(make_health_check_extension_factory());
   f.extensions.push_back(make_status_extension_factory());

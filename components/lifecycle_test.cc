@@ -348,6 +348,7 @@ std::string minimal_extension_config(const std::string& type, const fs::path& di
     return "{directory: '" + (dir / "storage").string() + "', create_directory: true}";
   if (type == "health_check" || type == "status") return "{endpoint: '127.0.0.1:0'}";
   if (type == "bearertokenauth") return "{token: secret}";
+  if (type == "headers_setter") return "{headers: [{key: x-tenant, from_context: x-tenant}]}";
   return "";
 }
 

@@ -22,6 +22,7 @@
 #include "csp/timer.h"
 #include "otlp/signal_enum.h"
 #include "pipeline/admission.h"
+#include "pipeline/client_metadata.h"
 
 namespace pipeline {
 
@@ -39,7 +40,18 @@ struct Batch {
   // earliest); the epoch when unknown (a batch recovered from disk). Exporters measure the
   // end-to-end latency from it to the backend's acknowledgement.
   csp::TimePoint received{};
+  // Who sent it (pipeline/client_metadata.h): set by a receiver with include_metadata, kept by
+  // whatever forwards the batch, replaced by a batch processor (only its metadata_keys, or
+  // nothing). Null for most batches.
+  ClientMetadataPtr client;
 };
+
+// The bytes a component that keeps `batch` holds against the memory budget: the request and
+// the metadata that travels with it.
+inline std::int64_t held_bytes(const Batch& batch) {
+  return static_cast<std::int64_t>(batch.bytes.size() +
+                                   (batch.client != nullptr ? batch.client->bytes() : 0));
+}
 
 // Another route for a batch, set by a failover connector on what it hands a level that has a
 // level below it. An exporter whose attempt definitely failed — the backend answered with a

@@ -69,7 +69,8 @@ struct ScriptedBackend {
   std::mutex mu;
   std::multiset<std::string> delivered;
   SendFn fn() {
-    return [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
+    return [this](const pipeline::Batch& batch, csp::Context) -> csp::Task<SendOutcome> {
+      const std::string& bytes = batch.bytes;
       if (!up.load()) {
         co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt,
                               refusal_certain.load()};

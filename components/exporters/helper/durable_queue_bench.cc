@@ -62,7 +62,7 @@ void run(benchmark::State& state, bool durable) {
     queue.storage = "file_storage";
   }
   std::atomic<std::int64_t> delivered{0};
-  SendFn backend = [&](otlp::Signal, const std::string&, csp::Context) -> csp::Task<SendOutcome> {
+  SendFn backend = [&](const pipeline::Batch&, csp::Context) -> csp::Task<SendOutcome> {
     delivered.fetch_add(1, std::memory_order_relaxed);
     co_return SendOutcome{};
   };

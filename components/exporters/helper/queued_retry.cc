@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "components/exporters/helper/queue_record.h"
 #include "components/extensions/file_storage/file_storage.h"
 #include "components/internal/drain.h"
 #include "csp/scheduler.h"
@@ -44,35 +45,6 @@ QueuedRetryExporter::~QueuedRetryExporter() {
 }
 
 namespace {
-
-// A durable queue's record: [request bytes][items: 8 bytes, little-endian][signal: 1 byte]. The
-// fields trail the bytes so that both ends work in place: the batch's own string grows by nine
-// bytes when it is written, and shrinks by nine when it is read back.
-constexpr std::size_t kRecordTrailer = 9;
-
-std::string encode_record(std::string bytes, otlp::Signal signal, std::int64_t items) {
-  const auto n = static_cast<std::uint64_t>(items);
-  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(n >> (8 * i)));
-  bytes.push_back(static_cast<char>(signal));
-  return bytes;
-}
-
-std::optional<pipeline::Batch> decode_record(std::string record) {
-  if (record.size() < kRecordTrailer) return std::nullopt;
-  const std::size_t at = record.size() - kRecordTrailer;
-  const auto signal = static_cast<unsigned char>(record[at + 8]);
-  if (signal > static_cast<unsigned char>(otlp::Signal::kProfiles)) return std::nullopt;
-  std::uint64_t items = 0;
-  for (int i = 0; i < 8; ++i) {
-    items |= static_cast<std::uint64_t>(static_cast<unsigned char>(record[at + i])) << (8 * i);
-  }
-  record.resize(at);
-  pipeline::Batch batch;
-  batch.signal = static_cast<otlp::Signal>(signal);
-  batch.items = static_cast<std::int64_t>(items);
-  batch.bytes = std::move(record);
-  return batch;
-}
 
 // "otlp/backup" -> "exporter_otlp_backup": one directory per exporter id.
 std::string log_name(const std::string& id) {
@@ -240,11 +212,12 @@ csp::Task<absl::Status> QueuedRetryExporter::enqueue(csp::Context ctx, pipeline:
     }
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
     // The batch's bytes become the record: nothing reads them here after this.
-    std::string record = encode_record(std::move(batch.bytes), batch.signal, items);
+    std::shared_ptr<pipeline::Reroute> reroute = std::move(batch.reroute);
+    std::string record = encode_queue_record(std::move(batch));
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(std::move(record));
     if (!seq.ok() && count_items) durable_items_ -= items;
     if (seq.ok()) {
-      if (batch.reroute != nullptr) remember_reroute(*seq, std::move(batch.reroute));
+      if (reroute != nullptr) remember_reroute(*seq, std::move(reroute));
       accepted_items_ += items;
       co_return absl::OkStatus();
     }
@@ -262,7 +235,7 @@ csp::Task<absl::Status> QueuedRetryExporter::enqueue(csp::Context ctx, pipeline:
                                                     queue_config_.queue_size, " items)"));
     }
     if (batch.memory.bytes() == 0) {
-      batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
+      batch.memory = host_.admission().hold(pipeline::held_bytes(batch));
     }
     if (queue_.try_send(std::move(batch))) {
       accepted_items_ += items;
@@ -283,7 +256,7 @@ csp::Task<absl::Status> QueuedRetryExporter::enqueue(csp::Context ctx, pipeline:
   // Held until a sender has sent or dropped it. While the queue is full the caller waits for
   // room, until its own deadline (backpressure, not an unbounded buffer).
   if (batch.memory.bytes() == 0) {
-    batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
+    batch.memory = host_.admission().hold(pipeline::held_bytes(batch));
   }
   absl::Status s = co_await csp::send_ctx(ctx, queue_, std::move(batch));
   if (s.ok()) {
@@ -317,7 +290,7 @@ csp::Task<void> QueuedRetryExporter::durable_sender() {
       (void)log_->nack(seq);
       break;
     }
-    std::optional<pipeline::Batch> batch = decode_record(std::move(record->payload));
+    std::optional<pipeline::Batch> batch = decode_queue_record(std::move(record->payload));
     if (!batch) {
       ++dropped_permanent_;
       host_.log(pipeline::LogLevel::kError, id_,
@@ -402,7 +375,7 @@ csp::Task<absl::Status> QueuedRetryExporter::send_with_retry(
   csp::Duration backoff = retry_.initial_interval;
   for (int attempt = 1;; ++attempt) {
     auto [attempt_ctx, cancel] = csp::with_timeout(ctx, timeout_);
-    SendOutcome out = co_await send_(batch.signal, batch.bytes, attempt_ctx);
+    SendOutcome out = co_await send_(batch, attempt_ctx);
     cancel();
     if (out.status.ok()) {
       if (!delivering_.load(std::memory_order_relaxed)) set_delivering(true);

@@ -124,10 +124,9 @@ struct SendOutcome {
   bool not_received = false;
 };
 
-// One attempt to send a batch. `bytes` stays alive and unchanged until the attempt's task
-// completes, so a sender may lend it to the transport instead of copying it.
-using SendFn =
-    std::function<csp::Task<SendOutcome>(otlp::Signal, const std::string& bytes, csp::Context)>;
+// One attempt to send a batch. The batch stays alive and unchanged until the attempt's task
+// completes, so a sender may lend its bytes to the transport instead of copying them.
+using SendFn = std::function<csp::Task<SendOutcome>(const pipeline::Batch& batch, csp::Context)>;
 
 class QueuedRetryExporter : public pipeline::Exporter {
  public:

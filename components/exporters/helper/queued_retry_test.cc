@@ -39,7 +39,8 @@ struct FlakyBackend {
   std::multiset<std::string> delivered;
 
   SendFn fn() {
-    return [this](otlp::Signal, const std::string& bytes, csp::Context) -> csp::Task<SendOutcome> {
+    return [this](const pipeline::Batch& batch, csp::Context) -> csp::Task<SendOutcome> {
+      const std::string& bytes = batch.bytes;
       std::lock_guard lock(mu);
       if (attempts[bytes]++ < failures) {
         co_return SendOutcome{absl::UnavailableError("down"), retryable, std::nullopt};
@@ -71,7 +72,7 @@ TEST(QueuedRetryExporter, DeliversEveryQueuedBatchOnceDespiteFailures) {
 TEST(QueuedRetryExporter, FullQueueMakesCallersWaitThenRefusesRetryably) {
   pipeline::Host host(pipeline::LogLevel::kError);
   csp::Chan<csp::Unit> release(0);
-  SendFn stuck = [&](otlp::Signal, const std::string&, csp::Context) -> csp::Task<SendOutcome> {
+  SendFn stuck = [&](const pipeline::Batch&, csp::Context) -> csp::Task<SendOutcome> {
     co_await release.recv();
     co_return SendOutcome{};
   };
@@ -159,8 +160,8 @@ TEST(QueuedRetryExporter, CountsEveryOutcomeSoThatTheyAddUp) {
   pipeline::Host host(pipeline::LogLevel::kError);
   std::atomic<int> calls{0};
   // Attempts alternate: OK, permanent error, retryable error that outlives max_elapsed_time.
-  SendFn send = [&](otlp::Signal, const std::string& bytes,
-                    csp::Context) -> csp::Task<SendOutcome> {
+  SendFn send = [&](const pipeline::Batch& batch, csp::Context) -> csp::Task<SendOutcome> {
+    const std::string& bytes = batch.bytes;
     ++calls;
     const int i = std::stoi(bytes.substr(bytes.find('-') + 1));
     if (i % 3 == 0) co_return SendOutcome{};
@@ -187,8 +188,8 @@ TEST(QueuedRetryExporter, WaitsAndMaxElapsedTimeFollowTheRetryClock) {
   // batch-1 fails three times, then goes through; batch-2 never does.
   std::mutex mu;
   std::map<std::string, int> attempts;
-  SendFn send = [&](otlp::Signal, const std::string& bytes,
-                    csp::Context) -> csp::Task<SendOutcome> {
+  SendFn send = [&](const pipeline::Batch& batch, csp::Context) -> csp::Task<SendOutcome> {
+    const std::string& bytes = batch.bytes;
     std::unique_lock lock(mu);
     if (bytes == "batch-1" && ++attempts[bytes] > 3) co_return SendOutcome{};
     co_return SendOutcome{absl::UnavailableError("down"), true, std::nullopt};
@@ -350,6 +351,62 @@ TEST(QueuedRetryExporter, DurableQueueKeepsWhatItAcceptedAcrossARestart) {
   std::filesystem::remove_all(dir);
 }
 
+// A batch's client metadata is on disk with it: after a restart the sender still knows whose
+// batch it is (say, the tenant a headers_setter names to the backend).
+TEST(QueuedRetryExporter, DurableQueueKeepsClientMetadataAcrossARestart) {
+  const std::string dir = fresh_dir();
+  QueueConfig queue{true, 2, 1000};
+  queue.storage = "file_storage";
+  RetryConfig retry = fast_retry();
+  retry.max_elapsed_time_set = false;
+  {
+    pipeline::Host host(pipeline::LogLevel::kError);
+    durable_storage(host, dir);
+    FlakyBackend down;
+    down.failures = 1'000'000;
+    QueuedRetryExporter e("otlp/tenants", queue, retry, 1s, down.fn(), host);
+    ASSERT_TRUE(csp::block_on(e.start()).ok());
+    for (int i = 0; i < 6; ++i) {
+      pipeline::Batch b = batch(i);
+      if (i % 3 != 2) {
+        b.client = std::make_shared<const pipeline::ClientMetadata>(pipeline::ClientMetadata{
+            "10.0.0." + std::to_string(i) + ":9", {{"x-tenant", i % 3 == 0 ? "acme" : "globex"}}});
+      }
+      ASSERT_TRUE(csp::block_on(e.consume(deadline(5s), std::move(b))).ok());
+    }
+    csp::block_on(e.shutdown(deadline(200ms)));
+  }
+  std::mutex mu;
+  std::map<std::string, std::string> tenant_of;  // bytes → tenant ("-" without metadata)
+  SendFn record = [&](const pipeline::Batch& b, csp::Context) -> csp::Task<SendOutcome> {
+    std::lock_guard lock(mu);
+    tenant_of[b.bytes] = b.client == nullptr ? "-" : std::string(b.client->first("x-tenant"));
+    co_return SendOutcome{};
+  };
+  {
+    pipeline::Host host(pipeline::LogLevel::kError);
+    durable_storage(host, dir);
+    QueuedRetryExporter e("otlp/tenants", queue, retry, 1s, record, host);
+    ASSERT_TRUE(csp::block_on(e.start()).ok());
+    for (int waited = 0; waited < 10'000; ++waited) {
+      {
+        std::lock_guard lock(mu);
+        if (tenant_of.size() >= 6) break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    csp::block_on(e.shutdown(deadline(5s)));
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(tenant_of, (std::map<std::string, std::string>{{"batch-0", "acme"},
+                                                           {"batch-1", "globex"},
+                                                           {"batch-2", "-"},
+                                                           {"batch-3", "acme"},
+                                                           {"batch-4", "globex"},
+                                                           {"batch-5", "-"}}));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(QueuedRetryExporter, AFullDurableQueueRefusesRetryablyAndDropsNothing) {
   const std::string dir = fresh_dir();
   pipeline::Host host(pipeline::LogLevel::kError);
@@ -390,7 +447,7 @@ TEST(QueuedRetryExporter, AnItemsSizedQueueHoldsAtMostQueueSizeItems) {
     SCOPED_TRACE(block ? "block_on_overflow" : "refuse at once");
     pipeline::Host host(pipeline::LogLevel::kError);
     csp::Chan<csp::Unit> release(0);
-    SendFn stuck = [&](otlp::Signal, const std::string&, csp::Context) -> csp::Task<SendOutcome> {
+    SendFn stuck = [&](const pipeline::Batch&, csp::Context) -> csp::Task<SendOutcome> {
       co_await release.recv();
       co_return SendOutcome{};
     };

@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "components/exporters/helper/client_auth.h"
 #include "components/exporters/helper/config.h"
-#include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
 #include "components/internal/tls_config.h"
 
@@ -99,10 +99,13 @@ class OtlpGrpcFactory final : public pipeline::ExporterFactory {
                                                              otlp::Signal,
                                                              pipeline::Host& host) const override {
     // Read before the rest, so the config check sees `auth` as known.
-    OTLPD_ASSIGN_OR_RETURN(std::shared_ptr<BearerTokenAuth> auth, find_authenticator(config, host));
+    OTLPD_ASSIGN_OR_RETURN(ClientAuth auth, find_client_auth(config, host));
     auto c = parse_otlp_grpc_exporter_config(config);
     if (!c.ok()) return c.status();
-    if (auth != nullptr) c->client.authorization = [auth] { return auth->header(); };
+    if (auth.bearer != nullptr) {
+      c->client.authorization = [bearer = auth.bearer] { return bearer->header(); };
+    }
+    c->headers_setter = std::move(auth.headers);
     OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_grpc_exporter(id.str(), *std::move(c), host);
   }
@@ -120,10 +123,13 @@ class OtlpHttpFactory final : public pipeline::ExporterFactory {
                                                              const pipeline::ConfigNode& config,
                                                              otlp::Signal,
                                                              pipeline::Host& host) const override {
-    OTLPD_ASSIGN_OR_RETURN(std::shared_ptr<BearerTokenAuth> auth, find_authenticator(config, host));
+    OTLPD_ASSIGN_OR_RETURN(ClientAuth auth, find_client_auth(config, host));
     auto c = parse_otlp_http_exporter_config(config);
     if (!c.ok()) return c.status();
-    if (auth != nullptr) c->client.authorization = [auth] { return auth->header(); };
+    if (auth.bearer != nullptr) {
+      c->client.authorization = [bearer = auth.bearer] { return bearer->header(); };
+    }
+    c->headers_setter = std::move(auth.headers);
     OTLPD_RETURN_IF_ERROR(check_queue_storage(config, c->queue, host));
     return make_otlp_http_exporter(id.str(), *std::move(c), host);
   }

@@ -1,5 +1,7 @@
 #include "components/exporters/otlp/otlp_exporter.h"
 
+#include <optional>
+
 namespace components {
 
 bool is_retryable_export(const absl::Status& status, bool has_retry_after) {
@@ -38,10 +40,13 @@ std::shared_ptr<pipeline::Exporter> make_otlp_grpc_exporter(std::string id,
                                                             OtlpGrpcExporterConfig config,
                                                             pipeline::Host& host) {
   auto client = std::make_shared<transport::GrpcExporterClient>(config.client);
-  SendFn send = [client](otlp::Signal signal, const std::string& bytes,
-                         csp::Context ctx) -> csp::Task<SendOutcome> {
+  SendFn send = [client, setter = config.headers_setter, base = config.client.headers](
+                    const pipeline::Batch& batch, csp::Context ctx) -> csp::Task<SendOutcome> {
+    std::optional<transport::Headers> headers;
+    if (setter != nullptr) headers = setter->apply(base, batch.client.get());
     // The queue keeps the batch for retries: lend it rather than copy it per attempt.
-    transport::ExportResult r = co_await client->export_borrowed(signal, bytes, std::move(ctx));
+    transport::ExportResult r = co_await client->export_borrowed(
+        batch.signal, batch.bytes, std::move(ctx), headers ? &*headers : nullptr);
     co_return outcome_of(std::move(r), /*http=*/false);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
@@ -52,9 +57,12 @@ std::shared_ptr<pipeline::Exporter> make_otlp_http_exporter(std::string id,
                                                             OtlpHttpExporterConfig config,
                                                             pipeline::Host& host) {
   auto client = std::make_shared<transport::HttpExporterClient>(config.client);
-  SendFn send = [client](otlp::Signal signal, const std::string& bytes,
-                         csp::Context ctx) -> csp::Task<SendOutcome> {
-    transport::ExportResult r = co_await client->export_borrowed(signal, bytes, std::move(ctx));
+  SendFn send = [client, setter = config.headers_setter, base = config.client.headers](
+                    const pipeline::Batch& batch, csp::Context ctx) -> csp::Task<SendOutcome> {
+    std::optional<transport::Headers> headers;
+    if (setter != nullptr) headers = setter->apply(base, batch.client.get());
+    transport::ExportResult r = co_await client->export_borrowed(
+        batch.signal, batch.bytes, std::move(ctx), headers ? &*headers : nullptr);
     co_return outcome_of(std::move(r), /*http=*/true);
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,

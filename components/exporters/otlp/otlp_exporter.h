@@ -11,6 +11,7 @@
 #include <string>
 
 #include "components/exporters/helper/queued_retry.h"
+#include "components/extensions/headers_setter/headers_setter.h"
 #include "transport/grpc_client.h"
 #include "transport/http_client.h"
 
@@ -20,12 +21,16 @@ struct OtlpGrpcExporterConfig {
   transport::GrpcClientOptions client;
   QueueConfig queue;
   RetryConfig retry;
+  // auth: headers_setter — the headers of each request, from its batch's client metadata.
+  std::shared_ptr<HeadersSetter> headers_setter;
 };
 
 struct OtlpHttpExporterConfig {
   transport::HttpClientOptions client;
   QueueConfig queue;
   RetryConfig retry;
+  // auth: headers_setter — the headers of each request, from its batch's client metadata.
+  std::shared_ptr<HeadersSetter> headers_setter;
 };
 
 // Whether a failed export should be retried (see above).

@@ -71,14 +71,62 @@ absl::StatusOr<std::vector<std::string>> split_request(otlp::Signal signal, std:
 
 BatchProcessor::BatchProcessor(std::string id, BatchConfig config, otlp::Signal signal,
                                std::shared_ptr<pipeline::Consumer> next, pipeline::Host& host)
-    : id_(std::move(id)),
-      config_(config),
-      signal_(signal),
-      next_(std::move(next)),
-      host_(host),
-      input_(kInputCapacity) {
-  input_.set_name("processor " + id_ + " " + std::string(otlp::signal_name(signal_)) + " input");
+    : id_(std::move(id)), config_(config), signal_(signal), next_(std::move(next)), host_(host) {
   std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
+}
+
+BatchProcessor::Shard* BatchProcessor::add_shard(std::string key,
+                                                 pipeline::ClientMetadataPtr metadata) {
+  auto shard = std::make_unique<Shard>(kInputCapacity);
+  std::string name =
+      absl::StrCat("processor ", id_, " ", std::string(otlp::signal_name(signal_)), " input");
+  // Numbered, not named by their values: a metadata key may be a credential, and the status
+  // page shows channel names.
+  if (metadata != nullptr) absl::StrAppend(&name, " #", shards_.size() + 1);
+  shard->input.set_name(std::move(name));
+  shard->metadata = std::move(metadata);
+  Shard* raw = shard.get();
+  shards_.emplace(std::move(key), std::move(shard));
+  running_.add(1);
+  csp::go(run(*raw));
+  return raw;
+}
+
+absl::StatusOr<BatchProcessor::Shard*> BatchProcessor::shard_for(const pipeline::Batch& batch) {
+  if (Shard* only = only_shard_.load(std::memory_order_acquire)) return only;
+  if (config_.metadata_keys.empty()) {
+    return absl::UnavailableError(absl::StrCat("processor ", id_, " has not started"));
+  }
+  // The key spells every value with its length, so no two combinations share one.
+  std::string key;
+  auto metadata = std::make_shared<pipeline::ClientMetadata>();
+  for (const std::string& name : config_.metadata_keys) {
+    std::vector<std::string_view> values;
+    if (batch.client != nullptr) values = batch.client->values(name);
+    absl::StrAppend(&key, values.size(), ":");
+    for (std::string_view v : values) {
+      absl::StrAppend(&key, v.size(), ":");
+      key.append(v);
+      metadata->entries.emplace_back(name, std::string(v));
+    }
+  }
+  std::lock_guard lock(shards_mu_);
+  if (closed_) {
+    return absl::UnavailableError(absl::StrCat("processor ", id_, " is shutting down"));
+  }
+  if (auto it = shards_.find(key); it != shards_.end()) return it->second.get();
+  if (config_.metadata_cardinality_limit > 0 &&
+      shards_.size() >= config_.metadata_cardinality_limit) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "processor ", id_, ": too many distinct combinations of metadata_keys values (",
+        "metadata_cardinality_limit is ", config_.metadata_cardinality_limit, ")"));
+  }
+  return add_shard(std::move(key), std::move(metadata));
+}
+
+std::size_t BatchProcessor::batchers() const {
+  std::lock_guard lock(shards_mu_);
+  return shards_.size();
 }
 
 csp::Task<absl::Status> BatchProcessor::start() {
@@ -88,8 +136,10 @@ csp::Task<absl::Status> BatchProcessor::start() {
   telemetry::Registry& registry = host_.telemetry();
   const telemetry::Labels labels = {{"processor", id_}};
   if (registry.enabled()) register_metrics(registry, labels);
-  running_.add(1);
-  csp::go(run());
+  if (config_.metadata_keys.empty()) {
+    std::lock_guard lock(shards_mu_);
+    only_shard_.store(add_shard("", nullptr), std::memory_order_release);
+  }
   co_return absl::OkStatus();
 }
 
@@ -109,12 +159,14 @@ void BatchProcessor::register_metrics(telemetry::Registry& registry,
 csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batch batch) {
   if (batch.items == 0 && batch.bytes.empty()) co_return absl::OkStatus();
   // Held from the moment it is accepted until the gathered batch it joins is handed on.
-  batch.memory = host_.admission().hold(static_cast<std::int64_t>(batch.bytes.size()));
+  absl::StatusOr<Shard*> shard = shard_for(batch);
+  if (!shard.ok()) co_return shard.status();
+  batch.memory = host_.admission().hold(pipeline::held_bytes(batch));
   // With a durable queue behind, OK must mean persisted: wait for the hand-on's answer.
   Input in{std::move(batch),
            durable_next_ ? csp::Chan<absl::Status>(1) : csp::Chan<absl::Status>()};
   csp::Chan<absl::Status> answer = in.answer;
-  absl::Status s = co_await csp::send_ctx(ctx, input_, std::move(in));
+  absl::Status s = co_await csp::send_ctx(ctx, (*shard)->input, std::move(in));
   if (s.ok() && !answer.is_nil()) {
     auto got = co_await csp::recv_ctx(ctx, answer);
     if (!got.ok()) {
@@ -131,36 +183,36 @@ csp::Task<absl::Status> BatchProcessor::consume(csp::Context ctx, pipeline::Batc
   co_return absl::UnavailableError(absl::StrCat("processor ", id_, " is busy: ", s.message()));
 }
 
-csp::Task<void> BatchProcessor::run() {
+csp::Task<void> BatchProcessor::run(Shard& shard) {
   if (durable_next_) {
-    co_await run_durable();
+    co_await run_durable(shard);
     running_.done();
     co_return;
   }
   csp::Chan<csp::TimePoint> timer;  // nil while nothing is pending: never fires
   for (;;) {
     std::optional<Input> in;
-    const std::size_t k = co_await csp::select(csp::recv(input_, &in), csp::recv(timer));
+    const std::size_t k = co_await csp::select(csp::recv(shard.input, &in), csp::recv(timer));
     if (k == 1) {
       timer = csp::Chan<csp::TimePoint>();
-      if (!pending_.empty() && timeout_trigger_ != nullptr) timeout_trigger_->add();
-      co_await flush();
+      if (!shard.pending.empty() && timeout_trigger_ != nullptr) timeout_trigger_->add();
+      co_await flush(shard);
       continue;
     }
     if (!in) break;  // closed: shutting down
-    if (pending_.empty()) timer = csp::after(config_.timeout);
-    add_pending(std::move(*in));
-    if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
+    if (shard.pending.empty()) timer = csp::after(config_.timeout);
+    add_pending(shard, std::move(*in));
+    if (static_cast<std::uint64_t>(shard.pending_items) >= config_.send_batch_size) {
       timer = csp::Chan<csp::TimePoint>();
       if (size_trigger_ != nullptr) size_trigger_->add();
-      co_await flush();
+      co_await flush(shard);
     }
   }
-  co_await flush();
+  co_await flush(shard);
   running_.done();
 }
 
-csp::Task<void> BatchProcessor::run_durable() {
+csp::Task<void> BatchProcessor::run_durable(Shard& shard) {
   // Group commit one level up: what arrived while the previous hand-ons were persisting goes
   // out together as soon as one of them finishes, so the disk is kept busy without a timer.
   csp::Chan<csp::Unit> finished(kMaxHandOnsInFlight);
@@ -171,65 +223,67 @@ csp::Task<void> BatchProcessor::run_durable() {
     // Nil once closed, and while a full batch waits for a hand-on to finish: callers then wait
     // in the input channel (backpressure) instead of growing the batch past send_batch_size.
     const bool full = in_flight == kMaxHandOnsInFlight &&
-                      static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size;
-    csp::Chan<Input> input = open && !full ? input_ : csp::Chan<Input>();
+                      static_cast<std::uint64_t>(shard.pending_items) >= config_.send_batch_size;
+    csp::Chan<Input> input = open && !full ? shard.input : csp::Chan<Input>();
     const std::size_t k = co_await csp::select(csp::recv(input, &in), csp::recv(finished));
     if (k == 1) {
       --in_flight;
     } else if (!in) {
       open = false;
     } else {
-      add_pending(std::move(*in));
+      add_pending(shard, std::move(*in));
       // Take everything already waiting, up to a full batch.
-      while (static_cast<std::uint64_t>(pending_items_) < config_.send_batch_size) {
-        std::optional<Input> more = input_.try_recv();
+      while (static_cast<std::uint64_t>(shard.pending_items) < config_.send_batch_size) {
+        std::optional<Input> more = shard.input.try_recv();
         if (!more) break;
-        add_pending(std::move(*more));
+        add_pending(shard, std::move(*more));
       }
     }
-    if (!pending_.empty() && in_flight < kMaxHandOnsInFlight) {
+    if (!shard.pending.empty() && in_flight < kMaxHandOnsInFlight) {
       ++in_flight;
       // Group commit has no timer: a batch goes when the disk is free, full or not.
-      if (static_cast<std::uint64_t>(pending_items_) >= config_.send_batch_size) {
+      if (static_cast<std::uint64_t>(shard.pending_items) >= config_.send_batch_size) {
         if (size_trigger_ != nullptr) size_trigger_->add();
       }
-      csp::go(hand_on_and_answer(std::move(pending_), std::exchange(pending_items_, 0),
-                                 std::move(waiting_), finished));
-      pending_.clear();
-      waiting_.clear();
+      csp::go(hand_on_and_answer(std::move(shard.pending), std::exchange(shard.pending_items, 0),
+                                 shard.metadata, std::move(shard.waiting), finished));
+      shard.pending.clear();
+      shard.waiting.clear();
     }
   }
 }
 
 csp::Task<void> BatchProcessor::hand_on_and_answer(std::vector<pipeline::Batch> parts,
                                                    std::int64_t items,
+                                                   pipeline::ClientMetadataPtr metadata,
                                                    std::vector<csp::Chan<absl::Status>> waiting,
                                                    csp::Chan<csp::Unit> finished) {
-  absl::Status outcome = co_await hand_on(std::move(parts), items);
+  absl::Status outcome = co_await hand_on(std::move(parts), items, std::move(metadata));
   for (auto& answer : waiting) answer.try_send(outcome);
   // Last: run_durable() returns (and the processor may go) once every hand-on has said so.
   finished.try_send(csp::Unit{});  // room for every hand-on in flight
 }
 
-void BatchProcessor::add_pending(Input in) {
-  pending_items_ += in.batch.items;
-  pending_.push_back(std::move(in.batch));
-  if (!in.answer.is_nil()) waiting_.push_back(std::move(in.answer));
+void BatchProcessor::add_pending(Shard& shard, Input in) {
+  shard.pending_items += in.batch.items;
+  shard.pending.push_back(std::move(in.batch));
+  if (!in.answer.is_nil()) shard.waiting.push_back(std::move(in.answer));
 }
 
-csp::Task<void> BatchProcessor::flush() {
-  if (pending_.empty()) co_return;
-  std::vector<csp::Chan<absl::Status>> waiting = std::move(waiting_);
-  waiting_.clear();
-  std::vector<pipeline::Batch> parts = std::move(pending_);
-  pending_.clear();
-  const std::int64_t items = std::exchange(pending_items_, 0);
-  absl::Status outcome = co_await hand_on(std::move(parts), items);
+csp::Task<void> BatchProcessor::flush(Shard& shard) {
+  if (shard.pending.empty()) co_return;
+  std::vector<csp::Chan<absl::Status>> waiting = std::move(shard.waiting);
+  shard.waiting.clear();
+  std::vector<pipeline::Batch> parts = std::move(shard.pending);
+  shard.pending.clear();
+  const std::int64_t items = std::exchange(shard.pending_items, 0);
+  absl::Status outcome = co_await hand_on(std::move(parts), items, shard.metadata);
   for (auto& answer : waiting) answer.try_send(outcome);
 }
 
 csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> parts,
-                                                std::int64_t items) {
+                                                std::int64_t items,
+                                                pipeline::ClientMetadataPtr metadata) {
   std::vector<std::string_view> views;
   views.reserve(parts.size());
   csp::TimePoint received{};  // the oldest part's, kept for the latency measure
@@ -256,6 +310,7 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
     // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
     pipeline::Batch batch{signal_, *std::move(merged), items, std::move(held)};
     batch.received = received;
+    batch.client = std::move(metadata);
     co_return co_await deliver(std::move(batch));
   }
   auto pieces = split_request(signal_, *merged, config_.send_batch_max_size);
@@ -273,6 +328,7 @@ csp::Task<absl::Status> BatchProcessor::hand_on(std::vector<pipeline::Batch> par
     pipeline::Batch batch{signal_, std::move(part), n.ok() ? static_cast<std::int64_t>(*n) : 0,
                           std::move(part_held)};
     batch.received = received;
+    batch.client = metadata;
     absl::Status s = co_await deliver(std::move(batch));
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   }
@@ -293,7 +349,11 @@ csp::Task<absl::Status> BatchProcessor::deliver(pipeline::Batch batch) {
 }
 
 csp::Task<void> BatchProcessor::shutdown(csp::Context ctx) {
-  input_.close();
+  {
+    std::lock_guard lock(shards_mu_);
+    closed_ = true;
+    for (auto& [key, shard] : shards_) shard->input.close();
+  }
   // Retries may go on until the deadline; then they stop.
   DeadlineStop deadline_stop(ctx, stop_);
   co_await running_.wait();

@@ -26,12 +26,21 @@
 //    batches.
 //  - shutdown() stops accepting, flushes everything gathered, and returns when it is handed
 //    on or the deadline passed (what is left then is counted as dropped and logged).
+//  - metadata_keys: batches are gathered per distinct combination of those client metadata
+//    values (pipeline::ClientMetadata; a batch without metadata has the empty combination),
+//    each by its own goroutine with the rules above, and what is handed on carries exactly
+//    those keys. Batchers live until shutdown; a batch that would need one more than
+//    metadata_cardinality_limit is refused (FAILED_PRECONDITION). Without metadata_keys one
+//    batcher gathers everything, and batches handed on carry no client metadata.
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "components/processors/batch/config.h"
 #include "csp/chan.h"
 #include "csp/context.h"
@@ -53,6 +62,8 @@ class BatchProcessor final : public pipeline::Processor {
   bool durable() const override { return next_->durable(); }
 
   std::int64_t dropped_items() const { return dropped_items_.load(); }
+  // Batchers running (1 without metadata_keys).
+  std::size_t batchers() const;
 
  private:
   // What goes through the input channel: a batch, and where to answer it once handed on (nil
@@ -61,14 +72,31 @@ class BatchProcessor final : public pipeline::Processor {
     pipeline::Batch batch;
     csp::Chan<absl::Status> answer;
   };
-  csp::Task<void> run();
-  csp::Task<void> run_durable();
-  void add_pending(Input in);
-  csp::Task<void> flush();
+  // One batcher: an input channel and what its goroutine has gathered (owned by that
+  // goroutine), for one combination of metadata_keys values.
+  struct Shard {
+    explicit Shard(std::size_t capacity) : input(capacity) {}
+    csp::Chan<Input> input;
+    // What its batches carry on: the metadata_keys values (null without metadata_keys).
+    pipeline::ClientMetadataPtr metadata;
+    std::vector<pipeline::Batch> pending;
+    std::vector<csp::Chan<absl::Status>> waiting;  // answers owed for pending
+    std::int64_t pending_items = 0;
+  };
+  // The shard for a batch's metadata, made (and its goroutine started) on first use.
+  absl::StatusOr<Shard*> shard_for(const pipeline::Batch& batch);
+  Shard* add_shard(std::string key, pipeline::ClientMetadataPtr metadata)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_mu_);
+  csp::Task<void> run(Shard& shard);
+  csp::Task<void> run_durable(Shard& shard);
+  static void add_pending(Shard& shard, Input in);
+  csp::Task<void> flush(Shard& shard);
   // Concatenates parts (splitting by send_batch_max_size) and delivers the result.
-  csp::Task<absl::Status> hand_on(std::vector<pipeline::Batch> parts, std::int64_t items);
+  csp::Task<absl::Status> hand_on(std::vector<pipeline::Batch> parts, std::int64_t items,
+                                  pipeline::ClientMetadataPtr metadata);
   // A goroutine of run_durable(): hands parts on, answers the callers, then signals `finished`.
   csp::Task<void> hand_on_and_answer(std::vector<pipeline::Batch> parts, std::int64_t items,
+                                     pipeline::ClientMetadataPtr metadata,
                                      std::vector<csp::Chan<absl::Status>> waiting,
                                      csp::Chan<csp::Unit> finished);
   csp::Task<absl::Status> deliver(pipeline::Batch batch);
@@ -80,17 +108,18 @@ class BatchProcessor final : public pipeline::Processor {
   std::shared_ptr<pipeline::Consumer> next_;
   pipeline::Host& host_;
 
-  csp::Chan<Input> input_;
   bool durable_next_ = false;  // next_->durable(), asked once at start()
-  csp::WaitGroup running_;
+  csp::WaitGroup running_;     // shard goroutines
   // Cancelled when the shutdown deadline passes: ends a hand-on that is still blocked.
   csp::Context stop_ctx_;
   csp::CancelFunc stop_;
 
-  // Owned by the run() goroutine.
-  std::vector<pipeline::Batch> pending_;
-  std::vector<csp::Chan<absl::Status>> waiting_;  // answers owed for pending_
-  std::int64_t pending_items_ = 0;
+  mutable std::mutex shards_mu_;
+  // By the metadata_keys values ("" without metadata_keys); a shard lives until shutdown.
+  std::unordered_map<std::string, std::unique_ptr<Shard>> shards_ ABSL_GUARDED_BY(shards_mu_);
+  bool closed_ ABSL_GUARDED_BY(shards_mu_) = false;
+  // Without metadata_keys: the one shard, made at start().
+  std::atomic<Shard*> only_shard_{nullptr};
 
   std::atomic<std::int64_t> dropped_items_{0};
   // otelcol_processor_batch_* (registered in start()).

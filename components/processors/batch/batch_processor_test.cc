@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -271,6 +272,118 @@ TEST(BatchProcessor, WithADurableQueueBehindCallersAreAnsweredOnlyOncePersisted)
   slow->gate.close();
   csp::block_on(q->shutdown(deadline(5s)));
   csp::block_on(p->shutdown(deadline(5s)));
+}
+
+// A batch as a receiver with include_metadata hands it on.
+pipeline::Batch from_client(pipeline::Batch batch, std::string address,
+                            std::vector<std::pair<std::string, std::string>> entries) {
+  batch.client = std::make_shared<const pipeline::ClientMetadata>(
+      pipeline::ClientMetadata{std::move(address), std::move(entries)});
+  return batch;
+}
+
+TEST(BatchProcessor, MetadataKeysGatherPerTenantAndHandOnOnlyThoseKeys) {
+  Fixture f;
+  BatchConfig c{1000, std::chrono::hours(1), 0};
+  c.metadata_keys = {"x-tenant"};
+  auto p = f.make(c);
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  EXPECT_EQ(p->batchers(), 0u) << "batchers are made as combinations arrive";
+  // Two tenants, interleaved, with other headers that must not travel on; and one batch
+  // without metadata, which has a batcher of its own.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), from_client(traces_batch(2, i), "10.0.0.1:1",
+                                                                   {{"x-tenant", "a"},
+                                                                    {"authorization", "secret"}})))
+                    .ok());
+    ASSERT_TRUE(csp::block_on(
+                    p->consume(deadline(5s), from_client(traces_batch(3, i), "10.0.0.2:2",
+                                                         {{"x-tenant", "b"}, {"user-agent", "x"}})))
+                    .ok());
+  }
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), traces_batch(1))).ok());
+  EXPECT_EQ(p->batchers(), 3u);
+  csp::block_on(p->shutdown(deadline(5s)));
+
+  std::map<std::string, std::int64_t> items_by_tenant;
+  for (const pipeline::Batch& b : f.sink->batches()) {
+    ASSERT_NE(b.client, nullptr);
+    EXPECT_EQ(b.client->address, "") << "the address is not one of the keys";
+    const std::vector<std::string_view> tenant = b.client->values("x-tenant");
+    ASSERT_LE(tenant.size(), 1u);
+    EXPECT_EQ(b.client->entries.size(), tenant.size()) << "only metadata_keys travel on";
+    items_by_tenant[tenant.empty() ? "" : std::string(tenant[0])] += b.items;
+    EXPECT_EQ(*otlp::wire_count_items(otlp::Signal::kTraces, b.bytes),
+              static_cast<std::uint64_t>(b.items));
+  }
+  EXPECT_EQ(items_by_tenant, (std::map<std::string, std::int64_t>{{"", 1}, {"a", 6}, {"b", 9}}));
+}
+
+TEST(BatchProcessor, MetadataKeysMatchNamesWithoutRegardToCase) {
+  Fixture f;
+  auto node = pipeline::ConfigNode::parse("metadata_keys: [X-Tenant]", "batch");
+  ASSERT_TRUE(node.ok());
+  auto c = BatchConfig::parse(*node);
+  ASSERT_TRUE(c.ok()) << c.status();
+  c->timeout = std::chrono::hours(1);
+  auto p = f.make(*c);
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(
+      csp::block_on(p->consume(deadline(5s), from_client(traces_batch(2), "", {{"x-tenant", "a"}})))
+          .ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  ASSERT_EQ(f.sink->batches().size(), 1u);
+  EXPECT_EQ(f.sink->batches()[0].client->first("x-tenant"), "a");
+}
+
+TEST(BatchProcessor, CardinalityLimitRefusesNewCombinationsButServesKnownOnes) {
+  Fixture f;
+  BatchConfig c{1000, std::chrono::hours(1), 0};
+  c.metadata_keys = {"x-tenant"};
+  c.metadata_cardinality_limit = 2;
+  auto p = f.make(c);
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  for (const char* tenant : {"a", "b"}) {
+    ASSERT_TRUE(csp::block_on(p->consume(deadline(5s),
+                                         from_client(traces_batch(1), "", {{"x-tenant", tenant}})))
+                    .ok());
+  }
+  absl::Status third = csp::block_on(
+      p->consume(deadline(5s), from_client(traces_batch(1), "", {{"x-tenant", "c"}})));
+  EXPECT_EQ(third.code(), absl::StatusCode::kFailedPrecondition) << third;
+  EXPECT_NE(third.message().find("metadata_cardinality_limit"), std::string_view::npos);
+  EXPECT_TRUE(
+      csp::block_on(p->consume(deadline(5s), from_client(traces_batch(1), "", {{"x-tenant", "a"}})))
+          .ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  EXPECT_EQ(f.sink->items(), 3);
+}
+
+TEST(BatchProcessor, WithoutMetadataKeysBatchesLeaveTheirClientBehind) {
+  Fixture f;
+  auto p = f.make(BatchConfig{1000, std::chrono::hours(1), 0});
+  ASSERT_TRUE(csp::block_on(p->start()).ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), from_client(traces_batch(2), "10.0.0.1:1",
+                                                                 {{"x-tenant", "a"}})))
+                  .ok());
+  ASSERT_TRUE(csp::block_on(p->consume(deadline(5s), from_client(traces_batch(2), "10.0.0.2:1",
+                                                                 {{"x-tenant", "b"}})))
+                  .ok());
+  csp::block_on(p->shutdown(deadline(5s)));
+  ASSERT_EQ(f.sink->batches().size(), 1u) << "one batcher for everything";
+  EXPECT_EQ(f.sink->batches()[0].client, nullptr);
+  EXPECT_EQ(f.sink->items(), 4);
+}
+
+TEST(BatchConfig, MetadataKeysAreCheckedAtTheirLine) {
+  for (const char* yaml :
+       {"metadata_keys: [a, A]", "metadata_keys: [\"\"]", "metadata_cardinality_limit: -1"}) {
+    auto node = pipeline::ConfigNode::parse(yaml, "batch");
+    ASSERT_TRUE(node.ok());
+    auto c = BatchConfig::parse(*node);
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find("metadata_"), std::string_view::npos) << c.status();
+  }
 }
 
 }  // namespace

@@ -23,15 +23,6 @@ absl::Status optional_ms(const pipeline::ConfigNode& node, std::string_view key,
   return absl::OkStatus();
 }
 
-// include_metadata: true would promise that processors and exporters see the client's
-// headers; nothing in this build passes them on, so saying yes would be a silent lie.
-absl::Status refuse_include_metadata(const pipeline::ConfigNode& node) {
-  OTLPD_ASSIGN_OR_RETURN(bool include_metadata, node.boolean("include_metadata", false));
-  if (!include_metadata) return absl::OkStatus();
-  return node.error_at("include_metadata",
-                       "is not supported yet: client metadata is not passed to the pipelines");
-}
-
 absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNode& node) {
   transport::GrpcServerOptions o;
   OTLPD_ASSIGN_OR_RETURN(o.endpoint, node.string("endpoint", o.endpoint));
@@ -64,7 +55,7 @@ absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNo
   o.request_read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout);
   OTLPD_ASSIGN_OR_RETURN(std::string transport_name, node.string("transport", "tcp"));
   if (transport_name != "tcp") return node.error_at("transport", "only tcp is supported");
-  OTLPD_RETURN_IF_ERROR(refuse_include_metadata(node));
+  OTLPD_ASSIGN_OR_RETURN(o.include_metadata, node.boolean("include_metadata", false));
   OTLPD_ASSIGN_OR_RETURN(std::uint64_t rbuf, node.bytes("read_buffer_size", 0));
   OTLPD_ASSIGN_OR_RETURN(std::uint64_t wbuf, node.bytes("write_buffer_size", 0));
   if (rbuf != 0) {
@@ -122,7 +113,7 @@ absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNo
   OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds idle_timeout,
                          node.duration("idle_timeout", o.idle_timeout));
   o.idle_timeout = std::chrono::duration_cast<milliseconds>(idle_timeout);
-  OTLPD_RETURN_IF_ERROR(refuse_include_metadata(node));
+  OTLPD_ASSIGN_OR_RETURN(o.include_metadata, node.boolean("include_metadata", false));
   OTLPD_ASSIGN_OR_RETURN(o.tls, parse_server_tls(node));
   const pipeline::ConfigNode cors = node.child("cors");
   OTLPD_ASSIGN_OR_RETURN(o.cors.allowed_origins, cors.string_list("allowed_origins", {}));

@@ -20,7 +20,8 @@ void OtlpReceiver::connect(otlp::Signal signal, std::shared_ptr<pipeline::Consum
 }
 
 csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest request,
-                                                        std::int64_t* counted) {
+                                                        std::int64_t* counted,
+                                                        bool include_metadata) {
   transport::ExportResult result;
   const auto& next = next_[static_cast<std::size_t>(request.signal)];
   if (!next) {
@@ -51,6 +52,10 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle(transport::ExportRequest
   // A named batch, not a temporary in the co_await operand (g++ 12 pitfall, docs/csp.md).
   pipeline::Batch batch{request.signal, std::move(request.body), static_cast<std::int64_t>(*items)};
   batch.received = csp::Clock::now();
+  if (include_metadata) {
+    batch.client = std::make_shared<const pipeline::ClientMetadata>(
+        pipeline::ClientMetadata{std::move(request.peer), std::move(request.metadata)});
+  }
   absl::Status s = co_await next->consume(ctx, std::move(batch));
   cancel();
   if (s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kCancelled) {
@@ -66,7 +71,9 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle_counted(Transport transp
                                                                 transport::ExportRequest request) {
   const otlp::Signal signal = request.signal;
   std::int64_t items = 0;
-  transport::ExportResult result = co_await handle(std::move(request), &items);
+  const bool include_metadata = transport == kGrpc ? config_.grpc && config_.grpc->include_metadata
+                                                   : config_.http && config_.http->include_metadata;
+  transport::ExportResult result = co_await handle(std::move(request), &items, include_metadata);
   // The Collector counts what the pipeline took or refused; requests the server turned away
   // before decoding (malformed, over a limit) never reach here. A partial success counts its
   // rejected items as refused.

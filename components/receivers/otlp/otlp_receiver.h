@@ -46,9 +46,11 @@ class OtlpReceiver final : public pipeline::Receiver {
   csp::Task<void> shutdown(csp::Context ctx) override;
 
   // The handler both transports call; public for tests.
-  // *items (if given) receives the request's item count once it is known.
+  // *items (if given) receives the request's item count once it is known. include_metadata:
+  // the batch carries the client's address and request.metadata (Batch::client).
   csp::Task<transport::ExportResult> handle(transport::ExportRequest request,
-                                            std::int64_t* items = nullptr);
+                                            std::int64_t* items = nullptr,
+                                            bool include_metadata = false);
   // The same, counting into the metrics of `transport` (kGrpc or kHttp).
   enum Transport { kGrpc = 0, kHttp = 1 };
   csp::Task<transport::ExportResult> handle_counted(Transport transport,

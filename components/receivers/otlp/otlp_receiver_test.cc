@@ -83,8 +83,6 @@ TEST(OtlpReceiverConfig, OptionsWithNoEffectAreRefusedNamingTheKey) {
     const char* key;
   };
   for (const Case& c : {
-           Case{"protocols: {grpc: {include_metadata: true}}", "include_metadata"},
-           Case{"protocols: {http: {include_metadata: true}}", "include_metadata"},
            Case{"protocols: {grpc: {read_buffer_size: 512KiB}}", "read_buffer_size"},
            Case{"protocols: {grpc: {write_buffer_size: 512KiB}}", "write_buffer_size"},
        }) {
@@ -95,8 +93,7 @@ TEST(OtlpReceiverConfig, OptionsWithNoEffectAreRefusedNamingTheKey) {
     EXPECT_NE(config.status().message().find(c.key), std::string::npos) << config.status();
   }
   // Saying no is fine.
-  auto node = pipeline::ConfigNode::parse(
-      "protocols: {grpc: {include_metadata: false, read_buffer_size: 0}}", "otlp");
+  auto node = pipeline::ConfigNode::parse("protocols: {grpc: {read_buffer_size: 0}}", "otlp");
   ASSERT_TRUE(node.ok());
   EXPECT_TRUE(parse_otlp_receiver_config(*node).ok());
 }
