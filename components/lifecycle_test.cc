@@ -86,7 +86,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 // machine. Empty if the type is unknown.
 std::string minimal_config(const Case& c, const fs::path& dir) {
   if (c.kind == Kind::kReceiver && c.type == "otlp") {
-    return "protocols: {grpc: {endpoint: '127.0.0.1:0'}, http: {endpoint: '127.0.0.1:0'}}";
+    return "protocols: {grpc: {endpoint: '127.0.0.1:0'}, http: {endpoint: '127.0.0.1:0'}, "
+           "udp: {endpoint: '127.0.0.1:0'}}";
   }
   if (c.kind == Kind::kProcessor && c.type == "batch") return "{timeout: 10ms}";
   if (c.kind == Kind::kProcessor && c.type == "memory_limiter") {
@@ -104,6 +105,9 @@ std::string minimal_config(const Case& c, const fs::path& dir) {
   }
   if (c.kind == Kind::kExporter && (c.type == "otlp_http" || c.type == "otlphttp")) {
     return "{endpoint: 'http://127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
+  }
+  if (c.kind == Kind::kExporter && c.type == "otlp_udp") {
+    return "{endpoint: '127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
   }
   if (c.kind == Kind::kConnector && c.type == "forward") return "{}";
   // One level of one pipeline, which create() below connects to the recording consumer.

@@ -20,11 +20,20 @@ using tcp = asio::ip::tcp;
 constexpr std::chrono::milliseconds kFirstBackoff{5};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
-absl::StatusOr<tcp::endpoint> resolve_listen_endpoint(const HostPort& hp) {
-  if (hp.host.empty()) return tcp::endpoint(tcp::v6(), hp.port);
+// Errors that mean "no resources to accept right now": wait, then try again.
+bool is_resource_shortage(const ErrorCode& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+}  // namespace
+
+absl::StatusOr<asio::ip::address> resolve_listen_address(const HostPort& hp) {
+  if (hp.host.empty()) return asio::ip::address(asio::ip::address_v6::any());
   ErrorCode ec;
   asio::ip::address address = asio::ip::make_address(hp.host, ec);
-  if (!ec) return tcp::endpoint(address, hp.port);
+  if (!ec) return address;
   asio::io_context io;
   tcp::resolver resolver(io);
   const tcp::resolver::results_type results =
@@ -34,19 +43,10 @@ absl::StatusOr<tcp::endpoint> resolve_listen_endpoint(const HostPort& hp) {
         absl::StrCat("cannot resolve \"", hp.host, "\": ", ec ? ec.message() : "no address"));
   }
   for (const auto& entry : results) {
-    if (entry.endpoint().address().is_v4()) return entry.endpoint();
+    if (entry.endpoint().address().is_v4()) return entry.endpoint().address();
   }
-  return results.begin()->endpoint();
+  return results.begin()->endpoint().address();
 }
-
-// Errors that mean "no resources to accept right now": wait, then try again.
-bool is_resource_shortage(const ErrorCode& ec) {
-  if (ec.category() != boost::system::system_category()) return false;
-  const int e = ec.value();
-  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
-}
-
-}  // namespace
 
 std::string format_peer(const tcp::endpoint& endpoint) {
   asio::ip::address address = endpoint.address();
@@ -61,8 +61,9 @@ absl::StatusOr<std::shared_ptr<Listener>> Listener::open(std::string_view endpoi
                                                          std::size_t max_connections) {
   absl::StatusOr<HostPort> hp = parse_host_port(endpoint, "endpoint");
   if (!hp.ok()) return hp.status();
-  absl::StatusOr<tcp::endpoint> resolved = resolve_listen_endpoint(*hp);
-  if (!resolved.ok()) return resolved.status();
+  absl::StatusOr<asio::ip::address> address = resolve_listen_address(*hp);
+  if (!address.ok()) return address.status();
+  const tcp::endpoint resolved(*address, hp->port);
 
   std::shared_ptr<TcpAcceptor> acceptor = TcpAcceptor::make();
   tcp::acceptor& a = acceptor->unsafe_object();  // not shared yet
@@ -71,13 +72,13 @@ absl::StatusOr<std::shared_ptr<Listener>> Listener::open(std::string_view endpoi
                                                "\": ", av(step), ": ", ec.message()));
   };
   ErrorCode ec;
-  a.open(resolved->protocol(), ec);
+  a.open(resolved.protocol(), ec);
   if (ec) return fail("open", ec);
-  if (resolved->protocol() == tcp::v6() && hp->host.empty()) {
+  if (resolved.protocol() == tcp::v6() && hp->host.empty()) {
     a.set_option(asio::ip::v6_only(false), ec);  // dual stack, as Go's ":port"
   }
   a.set_option(tcp::acceptor::reuse_address(true), ec);
-  a.bind(*resolved, ec);
+  a.bind(resolved, ec);
   if (ec) return fail("bind", ec);
   a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen", ec);

@@ -28,6 +28,7 @@
 #include "csp/chan.h"
 #include "csp/task.h"
 #include "csp/timer.h"
+#include "transport/internal/endpoint.h"
 #include "transport/internal/poller_object.h"
 
 namespace transport::internal {
@@ -84,6 +85,11 @@ class Listener {
 // first, calls abort_all() once (it closes every connection) and keeps waiting.
 csp::Task<void> await_drained(csp::Chan<csp::Unit> drained, csp::TimePoint deadline,
                               std::function<void()> abort_all);
+
+// The address a server binds for `hp`: every interface (dual stack) for an empty host, a
+// literal as written, a name's first IPv4 address (else its first). UNAVAILABLE when a name
+// does not resolve.
+absl::StatusOr<boost::asio::ip::address> resolve_listen_address(const HostPort& hp);
 
 // "ip:port" ("[v6]:port"), IPv4-mapped IPv6 addresses shown as IPv4.
 std::string format_peer(const boost::asio::ip::tcp::endpoint& endpoint);

@@ -128,6 +128,30 @@ absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNo
 
 }  // namespace
 
+absl::StatusOr<transport::UdpServerOptions> parse_udp(const pipeline::ConfigNode& node) {
+  transport::UdpServerOptions o;
+  OTLPD_ASSIGN_OR_RETURN(o.endpoint, node.string("endpoint", o.endpoint));
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t size, node.bytes("max_datagram_size", o.max_datagram_size));
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t buffer,
+                         node.bytes("receive_buffer_size", o.receive_buffer_size));
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t in_flight,
+                         node.uint64("max_requests_in_flight", o.max_requests_in_flight));
+  OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
+  if (size < 1 || size > transport::kMaxUdpPayload) {
+    return node.error_at("max_datagram_size",
+                         absl::StrCat("must be in [1, ", transport::kMaxUdpPayload, "] bytes"));
+  }
+  if (buffer > (1u << 30)) return node.error_at("receive_buffer_size", "must be at most 1GiB");
+  if (in_flight == 0 || in_flight > 1'000'000) {
+    return node.error_at("max_requests_in_flight", "must be in [1, 1000000]");
+  }
+  o.max_datagram_size = size;
+  o.receive_buffer_size = buffer;
+  o.max_requests_in_flight = in_flight;
+  if (absl::Status s = o.validate(); !s.ok()) return node.error(std::string(s.message()));
+  return o;
+}
+
 absl::StatusOr<OtlpReceiverConfig> parse_otlp_receiver_config(const pipeline::ConfigNode& node) {
   OtlpReceiverConfig c;
   const pipeline::ConfigNode protocols = node.child("protocols");
@@ -137,10 +161,13 @@ absl::StatusOr<OtlpReceiverConfig> parse_otlp_receiver_config(const pipeline::Co
   if (protocols.has("http")) {
     OTLPD_ASSIGN_OR_RETURN(c.http, parse_http(protocols.child("http")));
   }
+  if (protocols.has("udp")) {
+    OTLPD_ASSIGN_OR_RETURN(c.udp, parse_udp(protocols.child("udp")));
+  }
   OTLPD_RETURN_IF_ERROR(protocols.check_no_unknown_keys());
   OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
-  if (!c.grpc && !c.http) {
-    return node.error("must specify at least one protocol under protocols (grpc or http)");
+  if (!c.grpc && !c.http && !c.udp) {
+    return node.error("must specify at least one protocol under protocols (grpc, http or udp)");
   }
   return c;
 }

@@ -101,9 +101,9 @@ void OtlpReceiver::log_tls(const char* protocol, const transport::ServerTls* tls
 }
 
 csp::Task<absl::Status> OtlpReceiver::start() {
-  for (Transport t : {kGrpc, kHttp}) {
-    const telemetry::Labels labels = {{"receiver", id_},
-                                      {"transport", t == kGrpc ? "grpc" : "http"}};
+  for (Transport t : {kGrpc, kHttp, kUdp}) {
+    const char* name = t == kGrpc ? "grpc" : t == kHttp ? "http" : "udp";
+    const telemetry::Labels labels = {{"receiver", id_}, {"transport", name}};
     accepted_metric_[t] = internal::SignalCounters(host_.telemetry(), "otelcol_receiver_accepted_",
                                                    "Items the pipeline accepted: ", labels);
     refused_metric_[t] = internal::SignalCounters(host_.telemetry(), "otelcol_receiver_refused_",
@@ -121,6 +121,7 @@ csp::Task<absl::Status> OtlpReceiver::start() {
   };
   if (config_.grpc) config_.grpc->reserve_memory = reserve;
   if (config_.http) config_.http->reserve_memory = reserve;
+  if (config_.udp) config_.udp->reserve_memory = reserve;
   // Requests without the right credentials are refused before their bodies are read, and
   // counted (the items they carried are unknown).
   auto authenticator = [this](const std::shared_ptr<BearerTokenAuth>& auth,
@@ -155,6 +156,37 @@ csp::Task<absl::Status> OtlpReceiver::start() {
     host_.report_endpoint(id_, "http", internal::listen_address(config_.http->endpoint, *port));
     log_tls("http", config_.http->tls.get());
   }
+  if (config_.udp) {
+    if (host_.telemetry().enabled()) {
+      for (std::size_t r = 0; r < transport::kUdpDropReasons; ++r) {
+        udp_dropped_[r] = &host_.telemetry().counter(
+            "otlpd_receiver_udp_dropped_datagrams",
+            "Datagrams the UDP receiver dropped, by reason: too_large, malformed, busy (no room "
+            "in flight or in memory), refused (by the pipeline).",
+            {{"receiver", id_},
+             {"reason", transport::udp_drop_name(static_cast<transport::UdpDrop>(r))}});
+      }
+    }
+    auto on_drop = [this](transport::UdpDrop why, otlp::Signal signal, std::int64_t items) {
+      if (telemetry::Counter* c = udp_dropped_[static_cast<std::size_t>(why)]) c->add();
+      // Refused items are counted by handle_counted; the others never reached the pipeline.
+      if (why == transport::UdpDrop::kBusy && items > 0) refused_metric_[kUdp].add(signal, items);
+    };
+    udp_ = std::make_unique<transport::UdpServer>(
+        *config_.udp,
+        [this](transport::ExportRequest r) { return handle_counted(kUdp, std::move(r)); }, on_drop);
+    auto port = udp_->start();
+    if (!port.ok()) co_return port.status();
+    host_.report_endpoint(id_, "udp", internal::listen_address(config_.udp->endpoint, *port));
+    if (config_.udp->receive_buffer_size > 0 &&
+        udp_->receive_buffer_size() < config_.udp->receive_buffer_size) {
+      host_.log(
+          pipeline::LogLevel::kWarn, id_,
+          absl::StrCat("udp: asked for a receive buffer of ", config_.udp->receive_buffer_size,
+                       " bytes, the kernel gave ", udp_->receive_buffer_size(),
+                       " (raise net.core.rmem_max, or run with CAP_NET_ADMIN)"));
+    }
+  }
   co_return absl::OkStatus();
 }
 
@@ -162,6 +194,7 @@ csp::Task<void> OtlpReceiver::shutdown(csp::Context ctx) {
   const csp::TimePoint deadline = ctx.deadline().value_or(csp::TimePoint::max());
   if (grpc_) co_await grpc_->shutdown_async(deadline);
   if (http_) co_await http_->shutdown_async(deadline);
+  if (udp_) co_await udp_->shutdown_async(deadline);
 }
 
 }  // namespace components

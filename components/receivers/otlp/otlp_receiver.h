@@ -23,12 +23,15 @@
 #include "pipeline/host.h"
 #include "transport/grpc_server.h"
 #include "transport/http_server.h"
+#include "transport/udp_server.h"
 
 namespace components {
 
 struct OtlpReceiverConfig {
   std::optional<transport::GrpcServerOptions> grpc;
   std::optional<transport::HttpServerOptions> http;
+  // OTLP over UDP (otlpd's own, transport/udp_server.h): datagrams, no answers, counted drops.
+  std::optional<transport::UdpServerOptions> udp;
   // protocols::<p>::auth: the authenticator each server asks (null: none).
   std::shared_ptr<BearerTokenAuth> grpc_auth;
   std::shared_ptr<BearerTokenAuth> http_auth;
@@ -52,7 +55,7 @@ class OtlpReceiver final : public pipeline::Receiver {
                                             std::int64_t* items = nullptr,
                                             bool include_metadata = false);
   // The same, counting into the metrics of `transport` (kGrpc or kHttp).
-  enum Transport { kGrpc = 0, kHttp = 1 };
+  enum Transport { kGrpc = 0, kHttp = 1, kUdp = 2 };
   csp::Task<transport::ExportResult> handle_counted(Transport transport,
                                                     transport::ExportRequest request);
 
@@ -64,10 +67,13 @@ class OtlpReceiver final : public pipeline::Receiver {
   pipeline::Host& host_;
   std::array<std::shared_ptr<pipeline::Consumer>, 4> next_;  // by otlp::Signal
   // otelcol_receiver_{accepted,refused}_* by transport (registered in start()).
-  std::array<internal::SignalCounters, 2> accepted_metric_;
-  std::array<internal::SignalCounters, 2> refused_metric_;
+  std::array<internal::SignalCounters, 3> accepted_metric_;
+  std::array<internal::SignalCounters, 3> refused_metric_;
+  // otlpd_receiver_udp_dropped_datagrams by transport::UdpDrop (null without telemetry).
+  std::array<telemetry::Counter*, transport::kUdpDropReasons> udp_dropped_{};
   std::unique_ptr<transport::GrpcServer> grpc_;
   std::unique_ptr<transport::HttpServer> http_;
+  std::unique_ptr<transport::UdpServer> udp_;
 };
 
 }  // namespace components
