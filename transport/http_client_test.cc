@@ -114,6 +114,7 @@ TEST_F(HttpClientTest, ALentBodyIsSentInPlaceInEveryEncoding) {
 TEST_F(HttpClientTest, PerRequestHeadersReachAServerThatIncludesMetadata) {
   HttpServerOptions server;
   server.include_metadata = true;
+  port_ = 0;
   start_server(recorder_.handler(), server);
   HttpClientOptions options = client_options();
   options.headers = {{"X-Static", "s"}, {"X-Tenant", "default"}};
@@ -259,6 +260,7 @@ TEST_F(HttpClientTest, PerSignalUrlsOverrideTheBase) {
   HttpServerOptions options;
   options.traces_path = "/custom/spans";
   server_->shutdown();
+  port_ = 0;  // a new port: the old one may be taken by another test meanwhile
   start_server(recorder_.handler(), options);
   HttpClientOptions client_opts = client_options();
   client_opts.endpoint = base_url() + "/";  // a trailing slash is fine
