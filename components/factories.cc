@@ -14,12 +14,14 @@
 #include "components/processors/batch/factory.h"
 #include "components/processors/memory_limiter/factory.h"
 #include "components/receivers/otlp/factory.h"
+#include "components/receivers/syslog/factory.h"
 
 namespace components {
 
 pipeline::Factories make_factories() {
   pipeline::Factories f;
   f.receivers.push_back(make_otlp_receiver_factory());
+  f.receivers.push_back(make_syslog_receiver_factory());
   f.processors.push_back(make_batch_processor_factory());
   f.processors.push_back(make_memory_limiter_factory());
   f.exporters.push_back(make_debug_exporter_factory());

@@ -1,33 +1,18 @@
 #include "transport/udp_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <array>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <cerrno>
 #include <mutex>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "csp/chan.h"
 #include "csp/csp.h"
 #include "csp/wait_group.h"
 #include "otlp/wire.h"
+#include "transport/internal/datagram_socket.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/listener.h"
-#include "transport/internal/poller_object.h"
-#include "transport/internal/strings.h"
 
 namespace transport {
-
-namespace asio = boost::asio;
-using udp = asio::ip::udp;
-using internal::av;
-using internal::ErrorCode;
 
 std::uint8_t udp_tag_of(otlp::Signal signal) { return static_cast<std::uint8_t>(signal) + 1; }
 
@@ -66,30 +51,7 @@ absl::Status UdpServerOptions::validate() const {
   return absl::OkStatus();
 }
 
-namespace {
-
-using UdpSocket = internal::PollerObject<udp::socket>;
-
-std::string format_sockaddr(const sockaddr_storage& from) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (from.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(from);
-    inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
-    return internal::format_host_port(text, ntohs(in.sin_port));
-  }
-  if (from.ss_family == AF_INET6) {
-    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(from);
-    if (IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr)) {
-      inet_ntop(AF_INET, &in6.sin6_addr.s6_addr[12], text, sizeof text);
-    } else {
-      inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
-    }
-    return internal::format_host_port(text, ntohs(in6.sin6_port));
-  }
-  return "";
-}
-
-}  // namespace
+using internal::UdpSocket;
 
 struct UdpServer::Impl : std::enable_shared_from_this<UdpServer::Impl> {
   Impl(UdpServerOptions o, ExportHandler h, OnDrop d)
@@ -136,97 +98,28 @@ absl::StatusOr<int> UdpServer::Impl::start() {
   if (absl::Status valid = options.validate(); !valid.ok()) return valid;
   std::lock_guard lock(mu);
   if (phase != Phase::kNew) return absl::FailedPreconditionError("the UDP server was started");
-  absl::StatusOr<internal::HostPort> hp = internal::parse_host_port(options.endpoint, "endpoint");
-  if (!hp.ok()) return hp.status();
-  absl::StatusOr<asio::ip::address> address = internal::resolve_listen_address(*hp);
-  if (!address.ok()) return address.status();
-  const udp::endpoint endpoint(*address, hp->port);
-
-  std::shared_ptr<UdpSocket> s = UdpSocket::make(/*direct_io=*/true);
-  udp::socket& raw = s->unsafe_object();  // not shared yet
-  const auto fail = [&](std::string_view step, const ErrorCode& ec) {
-    return absl::UnavailableError(absl::StrCat("udp: cannot listen on \"", options.endpoint,
-                                               "\": ", av(step), ": ", ec.message()));
-  };
-  ErrorCode ec;
-  raw.open(endpoint.protocol(), ec);
-  if (ec) return fail("open", ec);
-  if (endpoint.protocol() == udp::v6() && hp->host.empty()) {
-    raw.set_option(asio::ip::v6_only(false), ec);  // dual stack, as for ":port" over TCP
-  }
-  raw.bind(endpoint, ec);
-  if (ec) return fail("bind", ec);
-  raw.non_blocking(true, ec);
-  if (ec) return fail("non_blocking", ec);
-  const int fd = raw.native_handle();
-  if (options.receive_buffer_size > 0) {
-    const int want = static_cast<int>(std::min<std::size_t>(options.receive_buffer_size, 1u << 30));
-    // SO_RCVBUFFORCE passes net.core.rmem_max where the process may (CAP_NET_ADMIN).
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0) {
-      (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-    }
-  }
-  int got = 0;
-  socklen_t len = sizeof got;
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0) {
-    // Linux reports twice what it grants for data (the rest is its bookkeeping).
-    granted_buffer = static_cast<std::size_t>(got) / 2;
-  }
-  const int bound = raw.local_endpoint(ec).port();
-  if (ec) return fail("local_endpoint", ec);
-  socket = std::move(s);
-  port.store(bound, std::memory_order_release);
+  absl::StatusOr<internal::BoundUdp> bound =
+      internal::open_udp(options.endpoint, "udp", options.receive_buffer_size);
+  if (!bound.ok()) return bound.status();
+  granted_buffer = bound->receive_buffer;
+  const int port_bound = bound->port;
+  socket = std::move(bound->socket);
+  port.store(port_bound, std::memory_order_release);
   phase = Phase::kRunning;
   goroutines.add(1);
   csp::go([](std::shared_ptr<Impl> self) -> csp::Task<void> {
     co_await self->read_loop();
     self->goroutines.done();
   }(shared_from_this()));
-  return bound;
+  return port_bound;
 }
 
 csp::Task<void> UdpServer::Impl::read_loop() {
-  const std::size_t size = options.max_datagram_size;
-  std::vector<char> buffers(kUdpBatch * size);
-  std::array<iovec, kUdpBatch> iov{};
-  std::array<mmsghdr, kUdpBatch> messages{};
-  std::array<sockaddr_storage, kUdpBatch> from{};
-  const int fd = socket->native_handle();
-  for (;;) {
-    if (socket->abort_requested()) break;
-    for (std::size_t i = 0; i < kUdpBatch; ++i) {
-      iov[i] = {buffers.data() + i * size, size};
-      messages[i] = {};
-      messages[i].msg_hdr.msg_iov = &iov[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
-      messages[i].msg_hdr.msg_name = &from[i];
-      messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-    }
-    const int n = ::recvmmsg(fd, messages.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
-    if (n > 0) {
-      for (int i = 0; i < n; ++i) {
-        const bool truncated = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-        take(buffers.data() + static_cast<std::size_t>(i) * size, messages[i].msg_len, truncated,
-             from[i]);
-      }
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-      // Datagram sockets report ICMP errors and the like here; none ends the server, but a
-      // steady error must not spin: park until readable like the empty case.
-      if (socket->abort_requested()) break;
-    }
-    const ErrorCode wait = co_await socket->run([](udp::socket& s, auto done) {
-      pollfd p{s.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, 0) > 0) {
-        done(ErrorCode());
-        return;
-      }
-      s.async_wait(udp::socket::wait_read, std::move(done));
-    });
-    if (wait) break;  // aborted: shutting down
-  }
+  co_await internal::read_datagrams(
+      socket, options.max_datagram_size,
+      [this](std::string_view data, bool truncated, const sockaddr_storage& from) {
+        take(data.data(), data.size(), truncated, from);
+      });
 }
 
 void UdpServer::Impl::take(const char* data, std::size_t size, bool truncated,
@@ -265,7 +158,8 @@ void UdpServer::Impl::take(const char* data, std::size_t size, bool truncated,
     drop(UdpDrop::kBusy, *signal, n);
     return;
   }
-  ExportRequest request{*signal, std::string(body), format_sockaddr(from), std::move(claim), {}};
+  ExportRequest request{
+      *signal, std::string(body), internal::format_sockaddr(from), std::move(claim), {}};
   goroutines.add(1);
   csp::go(
       [](std::shared_ptr<Impl> self, ExportRequest request, std::int64_t items) -> csp::Task<void> {
