@@ -14,6 +14,7 @@
 #include "components/processors/batch/factory.h"
 #include "components/processors/memory_limiter/factory.h"
 #include "components/receivers/otlp/factory.h"
+#include "components/receivers/statsd/factory.h"
 #include "components/receivers/syslog/factory.h"
 
 namespace components {
@@ -21,6 +22,7 @@ namespace components {
 pipeline::Factories make_factories() {
   pipeline::Factories f;
   f.receivers.push_back(make_otlp_receiver_factory());
+  f.receivers.push_back(make_statsd_receiver_factory());
   f.receivers.push_back(make_syslog_receiver_factory());
   f.processors.push_back(make_batch_processor_factory());
   f.processors.push_back(make_memory_limiter_factory());

@@ -89,6 +89,9 @@ std::string minimal_config(const Case& c, const fs::path& dir) {
     return "protocols: {grpc: {endpoint: '127.0.0.1:0'}, http: {endpoint: '127.0.0.1:0'}, "
            "udp: {endpoint: '127.0.0.1:0'}}";
   }
+  if (c.kind == Kind::kReceiver && c.type == "statsd") {
+    return "{endpoint: '127.0.0.1:0', aggregation_interval: 10ms}";
+  }
   if (c.kind == Kind::kReceiver && c.type == "syslog") {
     return "{protocol: rfc5424, udp: {listen_address: '127.0.0.1:0'}, "
            "tcp: {listen_address: '127.0.0.1:0'}}";
