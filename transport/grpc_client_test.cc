@@ -98,13 +98,7 @@ TEST_F(GrpcClientTest, PerRequestHeadersReachAServerThatIncludesMetadata) {
   ASSERT_TRUE(export_blocking(client, otlp::Signal::kMetrics, body).status.ok());
   std::vector<ExportRequest> got = recorder_.requests();
   ASSERT_EQ(got.size(), 2u);
-  const auto value_of = [](const ExportRequest& r, std::string_view name) {
-    std::vector<std::string> values;
-    for (const auto& [k, v] : r.metadata) {
-      if (k == name) values.push_back(v);
-    }
-    return values;
-  };
+  const auto value_of = testing::metadata_values;
   EXPECT_THAT(value_of(got[0], "x-tenant"), ::testing::ElementsAre("acme"));
   EXPECT_TRUE(value_of(got[0], "x-static").empty()) << "replaced by the per-request list";
   EXPECT_THAT(value_of(got[0], "content-type"), ::testing::ElementsAre("application/grpc"));

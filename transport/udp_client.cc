@@ -20,6 +20,7 @@ namespace transport {
 namespace {
 
 constexpr auto kFullBufferWait = std::chrono::milliseconds(1);
+constexpr auto kResolveRetry = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -42,12 +43,35 @@ UdpExporterClient::~UdpExporterClient() {
 }
 
 int UdpExporterClient::socket(absl::Status* error) {
+  {
+    std::lock_guard lock(mu_);
+    if (fd_ >= 0) return fd_;
+    // A failed resolution is not tried again for a while: a DNS outage must not make every
+    // send wait on the resolver.
+    if (std::chrono::steady_clock::now() < retry_at_) {
+      *error = last_error_;
+      return -1;
+    }
+  }
+  int fd = -1;
+  absl::Status made = connect_socket(&fd);  // may block on DNS: no lock held
   std::lock_guard lock(mu_);
-  if (fd_ >= 0) return fd_;
-  if (absl::Status valid = options_.validate(); !valid.ok()) {
-    *error = valid;
+  if (!made.ok()) {
+    last_error_ = made;
+    retry_at_ = std::chrono::steady_clock::now() + kResolveRetry;
+    *error = made;
     return -1;
   }
+  if (fd_ >= 0) {
+    ::close(fd);  // another send connected meanwhile
+    return fd_;
+  }
+  fd_ = fd;
+  return fd_;
+}
+
+absl::Status UdpExporterClient::connect_socket(int* out) const {
+  if (absl::Status valid = options_.validate(); !valid.ok()) return valid;
   const internal::HostPort hp = *internal::parse_host_port(options_.endpoint, "endpoint");
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
@@ -55,9 +79,8 @@ int UdpExporterClient::socket(absl::Status* error) {
   addrinfo* found = nullptr;
   const std::string port = std::to_string(hp.port);
   if (const int rc = ::getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    *error = absl::UnavailableError(
+    return absl::UnavailableError(
         absl::StrCat("udp: cannot resolve \"", hp.host, "\": ", ::gai_strerror(rc)));
-    return -1;
   }
   // The first IPv4 address if there is one (as the servers listen), else the first.
   const addrinfo* pick = found;
@@ -69,15 +92,15 @@ int UdpExporterClient::socket(absl::Status* error) {
   }
   const int fd = ::socket(pick->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, pick->ai_addr, pick->ai_addrlen) != 0) {
-    *error = absl::UnavailableError(
-        absl::StrCat("udp: cannot connect to \"", options_.endpoint, "\": ", std::strerror(errno)));
+    const int e = errno;
     if (fd >= 0) ::close(fd);
     ::freeaddrinfo(found);
-    return -1;
+    return absl::UnavailableError(
+        absl::StrCat("udp: cannot connect to \"", options_.endpoint, "\": ", std::strerror(e)));
   }
   ::freeaddrinfo(found);
-  fd_ = fd;
-  return fd_;
+  *out = fd;
+  return absl::OkStatus();
 }
 
 csp::Task<ExportResult> UdpExporterClient::send(otlp::Signal signal,

@@ -4,8 +4,9 @@
 //
 // Contract:
 //  - send(signal, parts, ctx) sends each part as one datagram, with one sendmmsg() call per
-//    kUdpBatch datagrams, on a connected socket made on first use (the name is resolved then;
-//    a failed resolution is tried again on the next send).
+//    kUdpBatch datagrams, on a connected socket made on first use. The name is resolved then,
+//    with the resolver's blocking call (no lock held); a failure is answered for a second
+//    before the next attempt, so a DNS outage costs one lookup a second, not one per send.
 //    Each part must fit: 1 + part.size() <= max_datagram_size, else INVALID_ARGUMENT and nothing
 //    is sent. Splitting a request so that it fits is the caller's (the otlp_udp exporter).
 //  - OK means the kernel took every datagram; UDP says nothing of delivery. A full send buffer
@@ -14,6 +15,7 @@
 //    route; ...) is UNAVAILABLE; not_received is set when none of this call's datagrams went.
 //  - Thread-safe: goroutines may send at once (each datagram is whole on the wire).
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -51,12 +53,17 @@ class UdpExporterClient {
   const UdpClientOptions& options() const { return options_; }
 
  private:
-  // The connected socket, made if there is none; -1 and *error on failure.
+  // The connected socket, made if there is none; -1 and *error on failure. After a failure
+  // the same error is answered for a second without trying again.
   int socket(absl::Status* error);
+  // Resolves the endpoint (blocking) and connects a new socket.
+  absl::Status connect_socket(int* fd) const;
 
   const UdpClientOptions options_;
   std::mutex mu_;
   int fd_ = -1;  // guarded by mu_; kept for the client's life once connected
+  std::chrono::steady_clock::time_point retry_at_;  // guarded by mu_
+  absl::Status last_error_;                         // guarded by mu_
 };
 
 }  // namespace transport

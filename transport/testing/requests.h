@@ -9,11 +9,23 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "otlp/binary_codec.h"
 #include "otlp/testing/random_requests.h"
+#include "transport/export.h"
 
 namespace transport::testing {
+
+// Every value `request` carries under metadata `name` (include_metadata), in order.
+inline std::vector<std::string> metadata_values(const ExportRequest& request,
+                                                std::string_view name) {
+  std::vector<std::string> values;
+  for (const auto& [k, v] : request.metadata) {
+    if (k == name) values.push_back(v);
+  }
+  return values;
+}
 
 inline std::string request_bytes(otlp::Signal signal, std::uint64_t seed = 1) {
   return otlp::testing::random_request(signal, seed)->SerializeAsString();

@@ -22,6 +22,12 @@ std::uint64_t get(std::string_view in, std::size_t at, int bytes) {
   return v;
 }
 
+// Credentials a client sent travel with the batch in memory (a headers_setter may pass them
+// on) but are never written to disk.
+bool secret(std::string_view name) {
+  return name == "authorization" || name == "proxy-authorization" || name == "cookie";
+}
+
 void put_string(std::string& out, std::string_view s) {
   put(out, s.size(), 4);
   out.append(s);
@@ -65,9 +71,12 @@ std::string encode_queue_record(pipeline::Batch batch) {
   auto signal = static_cast<unsigned char>(batch.signal);
   if (batch.client != nullptr) {
     const std::size_t start = out.size();
-    put(out, 1 + 2 * batch.client->entries.size(), 4);
+    std::size_t kept = 0;
+    for (const auto& [name, value] : batch.client->entries) kept += secret(name) ? 0 : 1;
+    put(out, 1 + 2 * kept, 4);
     put_string(out, batch.client->address);
     for (const auto& [name, value] : batch.client->entries) {
+      if (secret(name)) continue;
       put_string(out, name);
       put_string(out, value);
     }

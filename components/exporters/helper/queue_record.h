@@ -8,7 +8,9 @@
 // signal byte's top bit says whether client metadata (pipeline::ClientMetadata) is there;
 // records written before metadata was kept have it clear and no metadata fields, and still
 // read. The metadata is a count of strings (4 bytes) and then each string as its length
-// (4 bytes) and bytes: the address, then name and value of each entry.
+// (4 bytes) and bytes: the address, then name and value of each entry. Credentials
+// (authorization, proxy-authorization, cookie) are left out: they are never written to disk,
+// so a batch read back has none.
 //
 // A record that does not parse (truncated, a length past its start, an unknown signal) reads
 // as nullopt; nothing here trusts a length without checking it against what is there.

@@ -40,6 +40,19 @@ TEST(QueueRecord, KeepsClientMetadataAcrossTheDisk) {
   EXPECT_EQ(back->client->entries, b.client->entries);
 }
 
+TEST(QueueRecord, CredentialsAreNeverWrittenToDisk) {
+  pipeline::Batch b = batch_with("x", 1, otlp::Signal::kTraces);
+  b.client = std::make_shared<const pipeline::ClientMetadata>(pipeline::ClientMetadata{
+      "1.2.3.4:5",
+      {{"authorization", "Bearer s3cret"}, {"x-tenant", "acme"}, {"cookie", "id=s3cret"}}});
+  const std::string record = encode_queue_record(b);
+  EXPECT_EQ(record.find("s3cret"), std::string::npos);
+  auto back = decode_queue_record(record);
+  ASSERT_TRUE(back.has_value());
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(back->client->entries, (Entries{{"x-tenant", "acme"}}));
+}
+
 TEST(QueueRecord, ReadsRecordsWrittenBeforeMetadataWasKept) {
   // [bytes][items: 8][signal: 1], the layout of earlier releases.
   std::string old = "abc";

@@ -213,6 +213,8 @@ csp::Task<absl::Status> QueuedRetryExporter::enqueue(csp::Context ctx, pipeline:
     // OK only once the record is on disk (and synced, unless the storage says otherwise).
     // The batch's bytes become the record: nothing reads them here after this.
     std::shared_ptr<pipeline::Reroute> reroute = std::move(batch.reroute);
+    // The bytes stay in the memory budget until they are on disk.
+    pipeline::MemoryTicket held = std::move(batch.memory);
     std::string record = encode_queue_record(std::move(batch));
     absl::StatusOr<std::uint64_t> seq = co_await log_->append(std::move(record));
     if (!seq.ok() && count_items) durable_items_ -= items;

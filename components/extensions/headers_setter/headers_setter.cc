@@ -11,20 +11,20 @@ namespace components {
 
 namespace {
 
-// Header values may hold visible characters, spaces and tabs (RFC 9110, field-value).
+// What every transport can carry: printable ASCII and space. HTTP/1 would also take tabs and
+// bytes above 0x7E, but gRPC metadata does not (and gRPC's C++ API aborts the process on a
+// value it refuses), so the setter holds every value to the narrower rule.
 bool sendable(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char c) {
+  return std::all_of(value.begin(), value.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
+    return u >= 0x20 && u <= 0x7e;
   });
 }
 
-// A token (RFC 9110): what a header name may be.
+// A header name both HTTP and gRPC accept (gRPC: lower case after folding, digits, - _ .).
 bool valid_name(std::string_view name) {
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-           kSpecials.find(c) != std::string_view::npos;
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
   });
 }
 
@@ -78,13 +78,15 @@ absl::StatusOr<HeadersSetterConfig> parse_headers_setter_config(const pipeline::
                                   "\": exactly one of value and from_context must be set"));
     }
     if (has_value && !sendable(rule.value)) {
-      return h.error_at("value", "holds a control character: it cannot travel in a header");
+      return h.error_at("value",
+                        "may hold only printable ASCII: it must travel in HTTP and gRPC headers");
     }
     if (rule.has_default && !has_context) {
       return h.error_at("default_value", "is used only with from_context");
     }
     if (rule.has_default && !sendable(rule.default_value)) {
-      return h.error_at("default_value", "holds a control character: it cannot travel in a header");
+      return h.error_at("default_value",
+                        "may hold only printable ASCII: it must travel in HTTP and gRPC headers");
     }
     if (has_context && rule.from_context.empty()) {
       return h.error_at("from_context", "must name a client metadata key");
@@ -111,8 +113,9 @@ std::optional<std::string_view> HeadersSetter::context_value(
   if (!got.empty() && !warned_unsendable_.exchange(true, std::memory_order_relaxed)) {
     host_.log(pipeline::LogLevel::kWarn, id_,
               absl::StrCat("client metadata \"", rule.from_context,
-                           "\" holds a control character and is not sent as header \"", rule.key,
-                           "\" (logged once)"));
+                           "\" holds a byte that cannot travel in a header (only printable ASCII "
+                           "can) and is not sent as header \"",
+                           rule.key, "\" (logged once)"));
   }
   if (rule.has_default) return std::string_view(rule.default_value);
   return std::nullopt;

@@ -26,9 +26,11 @@
 //    (names compare without regard to case).
 //  - A from_context rule takes the name's first value; without one it uses default_value, and
 //    without that it leaves the request as it is.
-//  - A value that could not travel in a header (CR, LF, NUL or another control character but
-//    tab) is not sent; the rule then behaves as if the batch carried no value, and it is logged
-//    once (without the value: it may be a credential).
+//  - Only printable ASCII (0x20-0x7E) is sent: what both HTTP and gRPC metadata carry (gRPC
+//    refuses tabs and bytes above 0x7E, and its C++ API aborts on them). A value with anything
+//    else (a CR/LF injection, UTF-8) is not sent; the rule then behaves as if the batch
+//    carried no value, and it is logged once (without the value: it may be a credential).
+//    Header names are letters, digits, '-', '_' and '.'.
 //  - Thread-safe and lock-free: apply() reads only what was configured.
 
 #include <atomic>

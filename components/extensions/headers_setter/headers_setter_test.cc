@@ -76,6 +76,11 @@ headers:
                          host);
   const pipeline::ClientMetadata injected = tenant("acme\r\nx-admin: true");
   EXPECT_THAT(s.apply({}, &injected), ElementsAre(Pair("x-scope-orgid", "fallback")));
+  // Tabs and UTF-8 travel over HTTP/1 but not in gRPC metadata: not sent either.
+  for (const char* value : {"a\tb", "caf\xc3\xa9"}) {
+    const pipeline::ClientMetadata m = tenant(value);
+    EXPECT_THAT(s.apply({}, &m), ElementsAre(Pair("x-scope-orgid", "fallback"))) << value;
+  }
 }
 
 TEST(HeadersSetterConfig, MistakesAreNamedAtTheirKey) {
@@ -94,7 +99,9 @@ TEST(HeadersSetterConfig, MistakesAreNamedAtTheirKey) {
            Case{"headers: [{key: a, value: x, action: delete}]", "no meaning"},
            Case{"headers: [{key: a, value: x, default_value: y}]", "only with from_context"},
            Case{"headers: [{key: a, from_attribute: sub}]", "from_attribute"},
-           Case{"headers: [{key: a, value: \"x\\ny\"}]", "control character"},
+           Case{"headers: [{key: a, value: \"x\\ny\"}]", "printable ASCII"},
+           Case{"headers: [{key: a, value: \"caf\\u00e9\"}]", "printable ASCII"},
+           Case{"headers: [{key: 'a+b', value: x}]", "not a valid header name"},
            Case{"headers: [{key: a, value: x, colour: red}]", "colour"},
        }) {
     auto node = pipeline::ConfigNode::parse(c.yaml, "extensions::headers_setter");

@@ -71,8 +71,10 @@ csp::Task<transport::ExportResult> OtlpReceiver::handle_counted(Transport transp
                                                                 transport::ExportRequest request) {
   const otlp::Signal signal = request.signal;
   std::int64_t items = 0;
-  const bool include_metadata = transport == kGrpc ? config_.grpc && config_.grpc->include_metadata
-                                                   : config_.http && config_.http->include_metadata;
+  // UDP datagrams carry no headers: their batches never have client metadata.
+  const bool include_metadata =
+      (transport == kGrpc && config_.grpc && config_.grpc->include_metadata) ||
+      (transport == kHttp && config_.http && config_.http->include_metadata);
   transport::ExportResult result = co_await handle(std::move(request), &items, include_metadata);
   // The Collector counts what the pipeline took or refused; requests the server turned away
   // before decoding (malformed, over a limit) never reach here. A partial success counts its

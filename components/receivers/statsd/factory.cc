@@ -1,5 +1,7 @@
 #include "components/receivers/statsd/factory.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "components/internal/config_util.h"
 
@@ -17,47 +19,38 @@ absl::StatusOr<StatsdReceiverConfig> parse_statsd_receiver_config(
   OTLPD_ASSIGN_OR_RETURN(a.is_monotonic_counter, node.boolean("is_monotonic_counter", false));
   OTLPD_ASSIGN_OR_RETURN(std::vector<pipeline::ConfigNode> mappings,
                          node.list("timer_histogram_mapping"));
+  std::vector<std::string> seen;
   for (const pipeline::ConfigNode& m : mappings) {
     OTLPD_RETURN_IF_ERROR(m.require("statsd_type"));
     OTLPD_RETURN_IF_ERROR(m.require("observer_type"));
     OTLPD_ASSIGN_OR_RETURN(std::string type, m.string("statsd_type", ""));
     OTLPD_ASSIGN_OR_RETURN(std::string observer, m.string("observer_type", ""));
+    StatsdObserverConfig o;
     const pipeline::ConfigNode histogram = m.child("histogram");
     OTLPD_ASSIGN_OR_RETURN(std::int64_t max_size,
-                           histogram.int64("max_size", a.histogram_max_size));
+                           histogram.int64("max_size", o.histogram_max_size));
     OTLPD_RETURN_IF_ERROR(histogram.check_no_unknown_keys());
     const pipeline::ConfigNode summary = m.child("summary");
     OTLPD_ASSIGN_OR_RETURN(std::vector<std::string> percentiles,
                            summary.string_list("percentiles", {}));
     OTLPD_RETURN_IF_ERROR(summary.check_no_unknown_keys());
     OTLPD_RETURN_IF_ERROR(m.check_no_unknown_keys());
-    StatsdObserver o;
     if (observer == "gauge") {
-      o = StatsdObserver::kGauge;
+      o.observer = StatsdObserver::kGauge;
     } else if (observer == "summary") {
-      o = StatsdObserver::kSummary;
+      o.observer = StatsdObserver::kSummary;
     } else if (observer == "histogram") {
-      o = StatsdObserver::kHistogram;
+      o.observer = StatsdObserver::kHistogram;
     } else {
       return m.error_at("observer_type",
                         absl::StrCat("\"", observer, "\" is not gauge, summary or histogram"));
     }
-    if (type == "timing" || type == "timer") {
-      a.timer = o;
-    } else if (type == "histogram") {
-      a.histogram = o;
-    } else if (type == "distribution") {
-      a.distribution = o;
-    } else {
-      return m.error_at("statsd_type",
-                        absl::StrCat("\"", type, "\" is not timing, histogram or distribution"));
-    }
     if (max_size < 2 || max_size > 16384) {
       return histogram.error_at("max_size", "must be in [2, 16384]");
     }
-    a.histogram_max_size = static_cast<int>(max_size);
+    o.histogram_max_size = static_cast<int>(max_size);
     if (!percentiles.empty()) {
-      a.percentiles.clear();
+      o.percentiles.clear();
       for (const std::string& p : percentiles) {
         char* end = nullptr;
         const double v = std::strtod(p.c_str(), &end);
@@ -65,9 +58,26 @@ absl::StatusOr<StatsdReceiverConfig> parse_statsd_receiver_config(
           return summary.error_at("percentiles",
                                   absl::StrCat("\"", p, "\" is not a number in [0, 100]"));
         }
-        a.percentiles.push_back(v);
+        o.percentiles.push_back(v);
       }
     }
+    const std::string canonical = type == "timer" ? "timing" : type;
+    StatsdObserverConfig* target = nullptr;
+    if (canonical == "timing") {
+      target = &a.timer;
+    } else if (canonical == "histogram") {
+      target = &a.histogram;
+    } else if (canonical == "distribution") {
+      target = &a.distribution;
+    } else {
+      return m.error_at("statsd_type",
+                        absl::StrCat("\"", type, "\" is not timing, histogram or distribution"));
+    }
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) {
+      return m.error_at("statsd_type", absl::StrCat("\"", type, "\" is mapped twice"));
+    }
+    seen.push_back(canonical);
+    *target = std::move(o);
   }
   OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
   if (transport != "udp") {

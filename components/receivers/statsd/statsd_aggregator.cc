@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,18 @@ std::string key_of(const StatsdSample& s) {
 
 // The bucket index of |v| > 0 at `scale`: the i with base^i < |v| <= base^(i+1),
 // base = 2^(2^-scale).
+// llround that saturates at the int64 range instead of leaving it unspecified.
+std::int64_t saturating_round(double v) {
+  constexpr double kMax = 9.2e18;
+  if (!(v < kMax)) return std::numeric_limits<std::int64_t>::max();
+  if (!(v > -kMax)) return std::numeric_limits<std::int64_t>::min();
+  return std::llround(v);
+}
+
+std::uint64_t saturating_count(double v) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(saturating_round(v), 0));
+}
+
 std::int64_t bucket_index(double v, int scale) {
   return static_cast<std::int64_t>(std::ceil(std::ldexp(std::log2(v), scale))) - 1;
 }
@@ -37,7 +50,7 @@ void fill_buckets(const std::vector<std::pair<double, double>>& values, int scal
   std::map<std::int64_t, std::uint64_t> counts;
   for (const auto& [v, w] : values) {
     if (v == 0 || (v < 0) != negative) continue;
-    counts[bucket_index(std::fabs(v), scale)] += static_cast<std::uint64_t>(std::llround(w));
+    counts[bucket_index(std::fabs(v), scale)] += saturating_count(w);
   }
   if (counts.empty()) return;
   const std::int64_t first = counts.begin()->first;
@@ -50,7 +63,8 @@ void fill_buckets(const std::vector<std::pair<double, double>>& values, int scal
 
 }  // namespace
 
-StatsdObserver StatsdAggregator::observer_of(StatsdType type) const {
+const StatsdObserverConfig& StatsdAggregator::observer_of(StatsdType type) const {
+  static const StatsdObserverConfig kPlain;
   switch (type) {
     case StatsdType::kTimer:
       return config_.timer;
@@ -59,7 +73,7 @@ StatsdObserver StatsdAggregator::observer_of(StatsdType type) const {
     case StatsdType::kDistribution:
       return config_.distribution;
     default:
-      return StatsdObserver::kGauge;
+      return kPlain;
   }
 }
 
@@ -67,7 +81,9 @@ bool StatsdAggregator::add(const StatsdSample& sample) {
   std::string key = key_of(sample);
   auto it = series_.find(key);
   if (it == series_.end()) {
-    if (series_.size() >= config_.max_series) return false;
+    const std::size_t cost = 2 * key.size() + sizeof(Series) + 64;  // the key, name and tags
+    if (series_.size() >= config_.max_series || bytes_ + cost > config_.max_bytes) return false;
+    bytes_ += cost;
     Series s;
     s.name = sample.name;
     s.type = sample.type;
@@ -85,8 +101,12 @@ bool StatsdAggregator::add(const StatsdSample& sample) {
       break;
     case StatsdType::kGauge:
       s.gauge = sample.relative ? s.gauge + sample.value : sample.value;
-      if (last_gauge_.size() < config_.max_series || last_gauge_.count(it->first) > 0) {
-        last_gauge_[it->first] = s.gauge;
+      if (auto last = last_gauge_.find(it->first); last != last_gauge_.end()) {
+        last->second = s.gauge;
+      } else if (last_gauge_.size() < config_.max_series &&
+                 last_gauge_bytes_ + it->first.size() <= config_.max_bytes) {
+        last_gauge_bytes_ += it->first.size();
+        last_gauge_.emplace(it->first, s.gauge);
       }
       break;
     case StatsdType::kTimer:
@@ -98,8 +118,12 @@ bool StatsdAggregator::add(const StatsdSample& sample) {
       break;
     case StatsdType::kSet:
       if (s.members.count(sample.set_member) == 0) {
-        if (observations_ >= config_.max_observations) return false;
+        const std::size_t cost = sample.set_member.size() + 48;
+        if (observations_ >= config_.max_observations || bytes_ + cost > config_.max_bytes) {
+          return false;
+        }
         ++observations_;
+        bytes_ += cost;
         s.members.insert(sample.set_member);
       }
       break;
@@ -112,7 +136,7 @@ std::int64_t StatsdAggregator::data_points() const {
   for (const auto& [key, s] : series_) {
     const bool each = (s.type == StatsdType::kTimer || s.type == StatsdType::kHistogram ||
                        s.type == StatsdType::kDistribution) &&
-                      observer_of(s.type) == StatsdObserver::kGauge;
+                      observer_of(s.type).observer == StatsdObserver::kGauge;
     n += each ? static_cast<std::int64_t>(s.observations.size()) : 1;
   }
   return n;
@@ -134,7 +158,8 @@ otlp::MetricsRequest StatsdAggregator::flush(std::int64_t start_ns, std::int64_t
   const auto start = static_cast<std::uint64_t>(start_ns);
   const auto now = static_cast<std::uint64_t>(now_ns);
   for (const Series* s : ordered) {
-    const StatsdObserver observer = observer_of(s->type);
+    const StatsdObserverConfig& mapping = observer_of(s->type);
+    const StatsdObserver observer = mapping.observer;
     v1::Metric*& metric =
         metrics[{s->name, static_cast<int>(s->type) * 4 + static_cast<int>(observer)}];
     if (metric == nullptr) {
@@ -161,7 +186,7 @@ otlp::MetricsRequest StatsdAggregator::flush(std::int64_t start_ns, std::int64_t
         auto* p = sum->add_data_points();
         p->set_start_time_unix_nano(start);
         p->set_time_unix_nano(now);
-        p->set_as_int(std::llround(s->counter));
+        p->set_as_int(saturating_round(s->counter));
         attributes(p);
         break;
       }
@@ -203,9 +228,9 @@ otlp::MetricsRequest StatsdAggregator::flush(std::int64_t start_ns, std::int64_t
           auto* p = metric->mutable_summary()->add_data_points();
           p->set_start_time_unix_nano(start);
           p->set_time_unix_nano(now);
-          p->set_count(static_cast<std::uint64_t>(std::llround(count)));
+          p->set_count(saturating_count(count));
           p->set_sum(total);
-          for (double percentile : config_.percentiles) {
+          for (double percentile : mapping.percentiles) {
             // Weighted nearest rank: the first value whose cumulative weight reaches the rank.
             const double rank = percentile / 100 * count;
             double seen = 0;
@@ -229,21 +254,21 @@ otlp::MetricsRequest StatsdAggregator::flush(std::int64_t start_ns, std::int64_t
         auto* p = h->add_data_points();
         p->set_start_time_unix_nano(start);
         p->set_time_unix_nano(now);
-        p->set_count(static_cast<std::uint64_t>(std::llround(count)));
+        p->set_count(saturating_count(count));
         p->set_sum(total);
         double lo = 0;
         double hi = 0;
         std::uint64_t zeros = 0;
         for (const auto& [v, w] : values) {
           if (v == 0) {
-            zeros += static_cast<std::uint64_t>(std::llround(w));
+            zeros += saturating_count(w);
             continue;
           }
           const double a = std::fabs(v);
           lo = lo == 0 ? a : std::min(lo, a);
           hi = std::max(hi, a);
         }
-        const int scale = hi > 0 ? fitting_scale(lo, hi, config_.histogram_max_size) : 0;
+        const int scale = hi > 0 ? fitting_scale(lo, hi, mapping.histogram_max_size) : 0;
         p->set_scale(scale);
         p->set_zero_count(zeros);
         if (!values.empty()) {
@@ -259,6 +284,7 @@ otlp::MetricsRequest StatsdAggregator::flush(std::int64_t start_ns, std::int64_t
   }
   series_.clear();
   observations_ = 0;
+  bytes_ = 0;
   return request;
 }
 

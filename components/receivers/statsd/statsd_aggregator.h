@@ -16,9 +16,10 @@
 // Series are (name, type, tags); tags become attributes, plus metric_type with
 // enable_metric_type. Everything an interval gathered is handed out by flush() and forgotten.
 //
-// Limits: at most max_series series and max_observations stored observations (timers,
-// histograms and distributions) per interval; add() refuses what would pass them (the receiver
-// counts it), so a sender with endless names cannot grow memory without bound.
+// Limits: at most max_series series, max_observations stored observations (timer, histogram
+// and distribution values, set members) and max_bytes of names, tags and members per interval;
+// add() refuses what would pass them (the receiver counts it), so a sender with endless or
+// enormous names cannot grow memory without bound. Values beyond the int64 range saturate.
 //
 // Not thread-safe: the receiver serializes calls.
 
@@ -36,16 +37,24 @@ namespace components {
 
 enum class StatsdObserver { kGauge, kSummary, kHistogram };
 
+// How one statsd type (timing, histogram or distribution) is turned into OTLP.
+struct StatsdObserverConfig {
+  StatsdObserver observer = StatsdObserver::kGauge;
+  std::vector<double> percentiles = {0, 10, 50, 90, 95, 100};  // summary, in [0, 100]
+  int histogram_max_size = 160;                                // histogram, buckets per sign
+};
+
 struct StatsdAggregationConfig {
   bool enable_metric_type = false;
   bool is_monotonic_counter = false;
-  StatsdObserver timer = StatsdObserver::kGauge;
-  StatsdObserver histogram = StatsdObserver::kGauge;
-  StatsdObserver distribution = StatsdObserver::kGauge;
-  std::vector<double> percentiles = {0, 10, 50, 90, 95, 100};  // summaries, in [0, 100]
-  int histogram_max_size = 160;                                // buckets per sign, >= 2
+  StatsdObserverConfig timer;
+  StatsdObserverConfig histogram;
+  StatsdObserverConfig distribution;
   std::size_t max_series = 100'000;
   std::size_t max_observations = 1'000'000;
+  // What an interval's series and set members may occupy (names, tags, members), and what the
+  // last gauge values kept across intervals may.
+  std::size_t max_bytes = 64u << 20;
 };
 
 class StatsdAggregator {
@@ -69,13 +78,15 @@ class StatsdAggregator {
     std::vector<std::pair<double, double>> observations;  // value, weight
     std::set<std::string> members;
   };
-  StatsdObserver observer_of(StatsdType type) const;
+  const StatsdObserverConfig& observer_of(StatsdType type) const;
 
   StatsdAggregationConfig config_;
   std::unordered_map<std::string, Series> series_;  // by key(name, type, tags)
   std::size_t observations_ = 0;
-  // Gauges' last values, kept across intervals for relative updates.
+  std::size_t bytes_ = 0;  // of this interval's series keys and set members
+  // Gauges' last values, kept across intervals for relative updates (at most max_bytes of keys).
   std::unordered_map<std::string, double> last_gauge_;
+  std::size_t last_gauge_bytes_ = 0;
 };
 
 }  // namespace components

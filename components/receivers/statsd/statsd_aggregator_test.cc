@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace components {
 namespace {
@@ -58,10 +59,10 @@ TEST(StatsdAggregator, CountersSumWithRatesGaugesKeepTheLastValueSetsCountMember
 TEST(StatsdAggregator, TimersAsGaugePointsSummariesOrExponentialHistograms) {
   StatsdAggregationConfig config;
   config.enable_metric_type = true;
-  config.timer = StatsdObserver::kSummary;
-  config.percentiles = {0, 50, 100};
-  config.histogram = StatsdObserver::kHistogram;
-  config.histogram_max_size = 20;
+  config.timer.observer = StatsdObserver::kSummary;
+  config.timer.percentiles = {0, 50, 100};
+  config.histogram.observer = StatsdObserver::kHistogram;
+  config.histogram.histogram_max_size = 20;
   StatsdAggregator a(config);
   for (int v = 1; v <= 100; ++v) add(a, ("rt:" + std::to_string(v) + "|ms").c_str());
   add(a, "size:0|h");
@@ -100,6 +101,24 @@ TEST(StatsdAggregator, TimersAsGaugePointsSummariesOrExponentialHistograms) {
 
   // Distributions kept the gauge observer: a point per observation.
   EXPECT_EQ(find(r, "lat")->gauge().data_points_size(), 2);
+}
+
+TEST(StatsdAggregator, ExtremeValuesSaturateAndHugeNamesHitTheByteLimit) {
+  StatsdAggregationConfig config;
+  config.max_bytes = 10'000;
+  StatsdAggregator a(config);
+  add(a, "big:1e300|c");
+  add(a, "big:-1e300|c|#sign:neg");
+  add(a, "rare:1|c|@1e-300");
+  const std::string huge = std::string(6000, 'n') + ":1|c";
+  EXPECT_FALSE(a.add(*parse_statsd_line(huge))) << "6000-byte names twice exceed 10000 bytes";
+  const otlp::MetricsRequest r = a.flush(0, 1);
+  const v1::Metric* big = find(r, "big");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->sum().data_points(0).as_int(), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(big->sum().data_points(1).as_int(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(find(r, "rare")->sum().data_points(0).as_int(),
+            std::numeric_limits<std::int64_t>::max());
 }
 
 TEST(StatsdAggregator, LimitsRefuseNewSeriesAndObservations) {

@@ -134,6 +134,9 @@ TEST(StatsdReceiverConfig, MistakesNameTheirKey) {
                 "summary: {percentiles: [101]}}]",
                 "percentiles"},
            Case{"enable_simple_tags: true", "enable_simple_tags"},
+           Case{"timer_histogram_mapping: [{statsd_type: timing, observer_type: gauge}, "
+                "{statsd_type: timer, observer_type: summary}]",
+                "mapped twice"},
        }) {
     auto node = pipeline::ConfigNode::parse(c.yaml, "receivers::statsd");
     ASSERT_TRUE(node.ok()) << c.yaml;

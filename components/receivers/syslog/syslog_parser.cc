@@ -99,20 +99,29 @@ void set_priority(int pri, SyslogRecord& out) {
   out.set_severity_text(std::string(syslog_severity_text(severity)));
 }
 
-// RFC 3339 as RFC 5424 restricts it: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
-absl::StatusOr<std::int64_t> parse_rfc3339(Cursor& c) {
-  const auto y = c.digits(4, 4);
-  if (!y || !c.take('-')) return malformed(c, "bad year in the timestamp");
-  const auto mo = c.digits(2, 2);
-  if (!mo || *mo < 1 || *mo > 12 || !c.take('-')) return malformed(c, "bad month in the timestamp");
-  const auto d = c.digits(2, 2);
-  if (!d || *d < 1 || *d > 31 || !c.take('T')) return malformed(c, "bad day in the timestamp");
+// "HH:MM:SS" as seconds into the day (a leap second 60 reads as 59).
+absl::StatusOr<int> parse_clock(Cursor& c) {
   const auto h = c.digits(2, 2);
   if (!h || *h > 23 || !c.take(':')) return malformed(c, "bad hour in the timestamp");
   const auto mi = c.digits(2, 2);
   if (!mi || *mi > 59 || !c.take(':')) return malformed(c, "bad minute in the timestamp");
   const auto s = c.digits(2, 2);
   if (!s || *s > 60) return malformed(c, "bad second in the timestamp");
+  return *h * 3600 + *mi * 60 + std::min(*s, 59);
+}
+
+// RFC 3339 as RFC 5424 restricts it: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
+absl::StatusOr<std::int64_t> parse_rfc3339(Cursor& c) {
+  const auto y = c.digits(4, 4);
+  if (!y || !c.take('-')) return malformed(c, "bad year in the timestamp");
+  // OTLP times are nanoseconds in 64 bits: they end in 2262.
+  if (*y < 1970 || *y > 2261) return malformed(c, "year of the timestamp out of range");
+  const auto mo = c.digits(2, 2);
+  if (!mo || *mo < 1 || *mo > 12 || !c.take('-')) return malformed(c, "bad month in the timestamp");
+  const auto d = c.digits(2, 2);
+  if (!d || *d < 1 || *d > 31 || !c.take('T')) return malformed(c, "bad day in the timestamp");
+  absl::StatusOr<int> clock = parse_clock(c);
+  if (!clock.ok()) return clock.status();
   std::int64_t nanos = 0;
   if (c.take('.')) {
     int n = 0;
@@ -135,8 +144,7 @@ absl::StatusOr<std::int64_t> parse_rfc3339(Cursor& c) {
     if (!om || *om > 59) return malformed(c, "bad zone in the timestamp");
     offset_seconds = (*oh * 3600 + *om * 60) * (plus ? 1 : -1);
   }
-  const std::int64_t seconds = days_from_civil(*y, *mo, *d) * 86400 + *h * 3600 + *mi * 60 +
-                               std::min(*s, 59) - offset_seconds;
+  const std::int64_t seconds = days_from_civil(*y, *mo, *d) * 86400 + *clock - offset_seconds;
   return seconds * kNanosPerSecond + nanos;
 }
 
@@ -151,12 +159,8 @@ absl::StatusOr<std::int64_t> parse_bsd_time(Cursor& c, bool utc, std::int64_t no
   c.take(' ');  // "Dec  1"
   const auto d = c.digits(1, 2);
   if (!d || *d < 1 || *d > 31 || !c.take(' ')) return malformed(c, "bad day in the timestamp");
-  const auto h = c.digits(2, 2);
-  if (!h || *h > 23 || !c.take(':')) return malformed(c, "bad hour in the timestamp");
-  const auto mi = c.digits(2, 2);
-  if (!mi || *mi > 59 || !c.take(':')) return malformed(c, "bad minute in the timestamp");
-  const auto s = c.digits(2, 2);
-  if (!s || *s > 60) return malformed(c, "bad second in the timestamp");
+  absl::StatusOr<int> clock = parse_clock(c);
+  if (!clock.ok()) return clock.status();
   const int mon = static_cast<int>(it - kMonths.begin()) + 1;
   const std::time_t now = static_cast<std::time_t>(now_ns / kNanosPerSecond);
   std::tm now_tm{};
@@ -167,16 +171,15 @@ absl::StatusOr<std::int64_t> parse_bsd_time(Cursor& c, bool utc, std::int64_t no
   }
   auto at_year = [&](int year) -> std::int64_t {
     if (utc) {
-      return (days_from_civil(year, mon, *d) * 86400 + *h * 3600 + *mi * 60 + std::min(*s, 59)) *
-             kNanosPerSecond;
+      return (days_from_civil(year, mon, *d) * 86400 + *clock) * kNanosPerSecond;
     }
     std::tm t{};
     t.tm_year = year - 1900;
     t.tm_mon = mon - 1;
     t.tm_mday = *d;
-    t.tm_hour = *h;
-    t.tm_min = *mi;
-    t.tm_sec = std::min(*s, 59);
+    t.tm_hour = *clock / 3600;
+    t.tm_min = *clock / 60 % 60;
+    t.tm_sec = *clock % 60;
     t.tm_isdst = -1;
     return static_cast<std::int64_t>(std::mktime(&t)) * kNanosPerSecond;
   };

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "components/internal/drain.h"
 #include "components/internal/listen_address.h"
 #include "csp/csp.h"
 #include "otlp/wire.h"
@@ -35,6 +36,7 @@ const char* outcome_name(SyslogReceiver::Outcome o) {
 SyslogReceiver::SyslogReceiver(std::string id, SyslogReceiverConfig config, pipeline::Host& host)
     : id_(std::move(id)), config_(std::move(config)), host_(host) {
   udp_queue_.set_name("receiver " + id_ + " udp queue");
+  std::tie(stop_ctx_, stop_) = csp::with_cancel(csp::Context::background());
 }
 
 SyslogReceiver::~SyslogReceiver() {
@@ -81,7 +83,7 @@ pipeline::Batch SyslogReceiver::batch_of(std::vector<SyslogRecord>& records) con
 csp::Task<bool> SyslogReceiver::deliver(pipeline::Batch batch) {
   const std::int64_t n = batch.items;
   if (next_ == nullptr || n == 0) co_return true;
-  auto [ctx, cancel] = csp::with_timeout(csp::Context::background(), config_.request_timeout);
+  auto [ctx, cancel] = csp::with_timeout(stop_ctx_, config_.request_timeout);
   absl::Status s = co_await next_->consume(ctx, std::move(batch));
   cancel();
   if (!s.ok()) {
@@ -136,9 +138,19 @@ csp::Task<absl::Status> SyslogReceiver::start() {
               self->note(kTooLarge);
               return;
             }
+            // Claimed before it is parsed and queued: a flood waits in the kernel's buffer,
+            // not in ours, once the budget is spent.
+            std::shared_ptr<void> claim =
+                self->host_.admission().claim(static_cast<std::int64_t>(3 * data.size() + 256));
+            if (claim == nullptr) {
+              self->note(kBusy);
+              return;
+            }
             std::vector<SyslogRecord> records;
             self->parse_into(data, now_ns(), records);
-            if (!self->udp_queue_.try_send(self->batch_of(records))) self->note(kBusy);
+            if (!self->udp_queue_.try_send(Queued{self->batch_of(records), std::move(claim)})) {
+              self->note(kBusy);
+            }
           });
       co_await std::move(read);
       self->udp_queue_.close();
@@ -181,24 +193,25 @@ csp::Task<absl::Status> SyslogReceiver::start() {
 }
 
 csp::Task<void> SyslogReceiver::udp_sender() {
-  while (std::optional<pipeline::Batch> first = co_await udp_queue_.recv()) {
-    // What else is waiting goes with it: one hand-on for a burst of datagrams.
-    std::vector<pipeline::Batch> parts;
+  while (std::optional<Queued> first = co_await udp_queue_.recv()) {
+    // What else is waiting goes with it: one hand-on for a burst of datagrams. The claims are
+    // kept until the hand-on is answered.
+    std::vector<Queued> parts;
     parts.push_back(std::move(*first));
     while (parts.size() < kMaxMerged) {
-      std::optional<pipeline::Batch> more = udp_queue_.try_recv();
+      std::optional<Queued> more = udp_queue_.try_recv();
       if (!more) break;
       parts.push_back(std::move(*more));
     }
     if (parts.size() == 1) {
-      (void)co_await deliver(std::move(parts[0]));
+      (void)co_await deliver(std::move(parts[0].batch));
       continue;
     }
     std::vector<std::string_view> views;
     std::int64_t items = 0;
-    for (const pipeline::Batch& b : parts) {
-      views.push_back(b.bytes);
-      items += b.items;
+    for (const Queued& q : parts) {
+      views.push_back(q.batch.bytes);
+      items += q.batch.items;
     }
     absl::StatusOr<std::string> merged = otlp::wire_concat(otlp::Signal::kLogs, views);
     if (!merged.ok()) {
@@ -206,7 +219,7 @@ csp::Task<void> SyslogReceiver::udp_sender() {
       continue;
     }
     pipeline::Batch batch{otlp::Signal::kLogs, *std::move(merged), items};
-    batch.received = parts.front().received;
+    batch.received = parts.front().batch.received;
     (void)co_await deliver(std::move(batch));
   }
 }
@@ -322,7 +335,7 @@ csp::Task<void> SyslogReceiver::serve_tcp(std::shared_ptr<transport::internal::T
 }
 
 csp::Task<void> SyslogReceiver::shutdown(csp::Context ctx) {
-  (void)ctx;
+  DeadlineStop deadline_stop(ctx, stop_);
   if (udp_ != nullptr) udp_->abort();
   if (tcp_ != nullptr) tcp_->close();
   {
@@ -333,6 +346,10 @@ csp::Task<void> SyslogReceiver::shutdown(csp::Context ctx) {
     }
   }
   co_await goroutines_.wait();
+  // Also joins the deadline watcher (a named Task: docs/csp.md, g++ 12).
+  csp::Task<void> finished = deadline_stop.finish();
+  co_await std::move(finished);
+  stop_();
 }
 
 }  // namespace components

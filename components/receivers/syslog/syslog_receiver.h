@@ -14,16 +14,19 @@
 // Contract:
 //  - Each message becomes one log record (syslog_parser.h). A message that does not parse is
 //    not lost: it becomes a record whose body is the message as received, without the parsed
-//    attributes, and is counted (otlpd_receiver_syslog_messages{outcome="malformed"}).
+//    attributes. `malformed` counts those apart from the outcomes: every message ends up
+//    accepted, too_large, busy or refused, and a malformed one is also counted as malformed.
 //  - TCP: a connection's messages are handed to the pipeline a read at a time, and the next
 //    read waits for the pipeline's answer, so a slow pipeline slows the sender (backpressure).
 //    A message longer than max_log_size is dropped and counted (too_large), and the stream
 //    resynchronises at the next frame. Buffer growth past 64 KiB is claimed from the memory
 //    budget first; without room the connection is closed.
 //  - UDP: one datagram is one message (a trailing newline is dropped). UDP cannot push back:
-//    datagrams the pipeline has no room for (a queue of 1024 batches) are dropped and counted
-//    (busy); what the pipeline refuses is counted (refused).
-//  - shutdown() closes the sockets, ends the connections and waits for the goroutines.
+//    datagrams the pipeline has no room for (a queue of 1024 batches, each claimed from the
+//    memory budget) are dropped and counted (busy); what the pipeline refuses is counted
+//    (refused).
+//  - shutdown(ctx) closes the sockets and ends the connections; hand-ons still waiting when
+//    ctx's deadline passes are given up (refused), so it returns soon after the deadline.
 
 #include <array>
 #include <atomic>
@@ -91,7 +94,15 @@ class SyslogReceiver final : public pipeline::Receiver {
 
   std::shared_ptr<transport::internal::UdpSocket> udp_;
   std::shared_ptr<transport::internal::Listener> tcp_;
-  csp::Chan<pipeline::Batch> udp_queue_{1024};
+  // A datagram's batch and the memory claimed for it until it is handed on.
+  struct Queued {
+    pipeline::Batch batch;
+    std::shared_ptr<void> claim;
+  };
+  csp::Chan<Queued> udp_queue_{1024};
+  // Cancelled when the shutdown deadline passes: hand-ons still waiting give up.
+  csp::Context stop_ctx_;
+  csp::CancelFunc stop_;
   csp::WaitGroup goroutines_;
   std::mutex mu_;  // guards connections_ and stopping_
   std::vector<std::weak_ptr<transport::internal::TcpSocket>> connections_;
