@@ -309,9 +309,13 @@ csp::Task<void> SyslogReceiver::serve_tcp(std::shared_ptr<transport::internal::T
       at += end + 1;
     }
     pending.erase(0, at);
-    if (!records.empty() && !co_await deliver(batch_of(records))) {
-      // Refused: the pipeline is full or shutting down. The sender hears nothing of it (syslog
-      // has no answers); it is counted, and the connection goes on.
+    if (!records.empty()) {
+      // A refusal is counted by deliver(); syslog has no answers, so the connection goes on.
+      // The batch and the task are named locals: g++ 12 mishandles class temporaries in a
+      // co_await operand (docs/csp.md).
+      pipeline::Batch batch = batch_of(records);
+      csp::Task<bool> delivered = deliver(std::move(batch));
+      (void)co_await std::move(delivered);
     }
     // What the buffer holds past its free allowance is in the memory budget.
     if (pending.size() > kFreeBuffer + claimed) {
