@@ -67,16 +67,20 @@
 #include "otlp/json_codec.h"
 #include "otlp/log_throttle.h"
 #include "otlp/wire.h"
+#include "transport/internal/byte_stream.h"
 #include "transport/internal/cors.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/inflate.h"
 #include "transport/internal/listener.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/poller_object.h"
+#include "transport/internal/request_body.h"
 #include "transport/internal/socket_io.h"
 #include "transport/internal/status_mapping.h"
 #include "transport/internal/strings.h"
 #include "transport/internal/tls_io.h"
+#include "transport/internal/websocket_frame.h"
+#include "transport/internal/websocket_session.h"
 
 namespace transport {
 namespace {
@@ -294,6 +298,16 @@ absl::Status HttpServerOptions::validate() const {
   }
   if (read_timeout.count() < 0) return absl::InvalidArgumentError("read_timeout: negative");
   if (idle_timeout.count() < 0) return absl::InvalidArgumentError("idle_timeout: negative");
+  if (websocket.window < 1 || websocket.window > kMaxWebSocketWindow) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "websocket.window: must be 1 to ", kMaxWebSocketWindow, ", got ", websocket.window));
+  }
+  if (websocket.ping_interval.count() < 0) {
+    return absl::InvalidArgumentError("websocket.ping_interval: negative");
+  }
+  if (websocket.idle_timeout.count() < 0) {
+    return absl::InvalidArgumentError("websocket.idle_timeout: negative");
+  }
   if (cors.max_age.count() < 0) return absl::InvalidArgumentError("cors.max_age: negative");
   if (max_any_value_depth <= 0) {
     return absl::InvalidArgumentError(
@@ -331,122 +345,21 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::uint64_t next_connection_id = 0;
 
   std::atomic<int> port{0};
-  csp::WaitGroup goroutines;        // the accept loop and connection goroutines
-  csp::Chan<csp::Unit> drained{0};  // closed once they have all ended after shutdown
+  csp::WaitGroup goroutines;                // the accept loop and connection goroutines
+  csp::Chan<csp::Unit> drained{0};          // closed once they have all ended after shutdown
+  csp::Chan<csp::Unit> stopping_signal{0};  // closed when shutdown begins (WebSocket sessions)
 };
 
 namespace {
 
 using State = HttpServer::State;
 
-// How a connection's bytes come and go: a socket driven on the poller (SocketStream), or an
-// in-memory client for the fuzz target (MemoryStream). Parsing, routing and answering never
-// run on the poller; only plain reads and writes of bytes do.
-class Stream {
- public:
-  virtual ~Stream() = default;
-  // Reads at least one byte into [data, data + size); `got` is how many.
-  virtual csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
-                                         csp::TimePoint deadline) = 0;
-  virtual csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) = 0;
-  // Parks until the next byte can be read (or the peer closed).
-  virtual csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) = 0;
-  virtual csp::Task<void> shutdown_send() = 0;
-
- protected:
-  // A direct read never parks while bytes are waiting, and goroutines are not preempted: a
-  // client that pipelines without pause would keep its worker to itself. So every
-  // kReadsBeforeYield reads a socket stream steps aside for the other goroutines.
-  bool time_to_step_aside() {
-    if (++reads_since_yield_ < kReadsBeforeYield) return false;
-    reads_since_yield_ = 0;
-    return true;
-  }
-
- private:
-  static constexpr int kReadsBeforeYield = 16;
-  int reads_since_yield_ = 0;
-
- public:
-  virtual void abort() = 0;
-};
-
-class SocketStream final : public Stream {
- public:
-  explicit SocketStream(std::shared_ptr<Socket> socket) : socket_(std::move(socket)) {}
-
-  csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
-                                 csp::TimePoint deadline) override {
-    if (time_to_step_aside()) co_await csp::yield();
-    co_return co_await internal::read_some(*socket_, data, size, got, deadline);
-  }
-
-  csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override {
-    co_return co_await internal::write_all(*socket_, bytes.data(), bytes.size(), deadline);
-  }
-
-  csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override {
-    co_return co_await internal::wait_ready(*socket_, tcp::socket::wait_read, deadline);
-  }
-
-  csp::Task<void> shutdown_send() override {
-    co_await socket_->run([](tcp::socket& s, auto done) {
-      ErrorCode ec;
-      s.shutdown(tcp::socket::shutdown_send, ec);
-      done(ec);
-    });
-  }
-
-  void abort() override { socket_->abort(); }
-
- private:
-  std::shared_ptr<Socket> socket_;
-};
-
-// The same over TLS: TlsIo keeps the session, and the socket is still read and written by the
-// connection's goroutine itself.
-class TlsSocketStream final : public Stream {
- public:
-  TlsSocketStream(std::shared_ptr<Socket> socket, const SslContextPtr& context)
-      : socket_(socket), tls_(std::move(socket), context, "http/1.1", kTlsWriteTimeout) {}
-
-  csp::Task<ErrorCode> handshake(csp::TimePoint deadline) {
-    co_return co_await tls_.handshake(deadline);
-  }
-  const std::string& error() const { return tls_.error(); }
-
-  csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
-                                 csp::TimePoint deadline) override {
-    if (time_to_step_aside()) co_await csp::yield();
-    co_return co_await tls_.read_some(data, size, got, deadline);
-  }
-
-  csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override {
-    co_return co_await tls_.write_all(bytes.data(), bytes.size(), deadline);
-  }
-
-  csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override {
-    if (tls_.has_buffered_input()) co_return ErrorCode();
-    co_return co_await internal::wait_ready(*socket_, tcp::socket::wait_read, deadline);
-  }
-
-  csp::Task<void> shutdown_send() override {
-    co_await tls_.close_notify(csp::Clock::now() + kLingerTime);
-    co_await socket_->run([](tcp::socket& s, auto done) {
-      ErrorCode ec;
-      s.shutdown(tcp::socket::shutdown_send, ec);
-      done(ec);
-    });
-  }
-
-  void abort() override { socket_->abort(); }
-
- private:
-  // Writing the records that reading made (a TLS 1.3 ticket) may take this long.
-  static constexpr std::chrono::seconds kTlsWriteTimeout{20};
-  std::shared_ptr<Socket> socket_;
-  internal::TlsIo tls_;
-};
+// How a connection's bytes come and go: a socket driven on the poller (SocketStream), TLS over
+// it (TlsSocketStream), or an in-memory client for the fuzz target (MemoryStream). Parsing,
+// routing and answering never run on the poller; only plain reads and writes of bytes do.
+using Stream = internal::ByteStream;
+using internal::SocketStream;
+using internal::TlsSocketStream;
 
 // A client that sends `input` in reads of at most `read_size` bytes, then half-closes; what the
 // server writes is collected in `output`.
@@ -478,6 +391,9 @@ class MemoryStream final : public Stream {
     co_await csp::yield();
     co_return aborted_ ? ErrorCode(asio::error::operation_aborted) : ErrorCode();
   }
+  void notify_readable(const csp::Chan<ErrorCode>& ready) override {
+    ready.try_send(aborted_ ? ErrorCode(asio::error::operation_aborted) : ErrorCode());
+  }
   csp::Task<void> shutdown_send() override {
     write_closed_ = true;
     co_return;
@@ -492,7 +408,7 @@ class MemoryStream final : public Stream {
   std::size_t position_ = 0;
   std::string output_;
   bool write_closed_ = false;
-  bool aborted_ = false;
+  std::atomic<bool> aborted_ = false;  // notify_readable() reads it too
 };
 
 // Counted as one request's memory: every claim the server took for it. Handed to the handler
@@ -577,6 +493,12 @@ class ConnectionServer {
     const Request& head = parser.get();
     head_fields_ = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
     origin_ = std::string(head[http::field::origin]);
+    if (head.method() == http::verb::get && state_->options.serve_otlp &&
+        state_->options.websocket.enabled &&
+        internal::has_token(internal::sv(head[http::field::upgrade]), "websocket")) {
+      csp::Task<std::optional<End>> session = upgrade(parser);
+      co_return co_await std::move(session);
+    }
     Route route = this->route(parser);
     if (route.refusal.has_value()) {
       // A preflight or a page GET carries no body, so the connection stays in step; other
@@ -805,22 +727,12 @@ class ConnectionServer {
       route.refusal = text_reply(http::status::not_found, "404 page not found");
       return route;
     }
-    const std::pair<const std::string*, otlp::Signal> paths[] = {
-        {&options.traces_path, otlp::Signal::kTraces},
-        {&options.metrics_path, otlp::Signal::kMetrics},
-        {&options.logs_path, otlp::Signal::kLogs},
-        {&options.profiles_path, otlp::Signal::kProfiles}};
-    bool found = false;
-    for (const auto& [path, signal] : paths) {
-      if (*path == target) {
-        route.signal = signal;
-        found = true;
-      }
-    }
-    if (!found) {
+    const std::optional<otlp::Signal> signal = signal_for(target);
+    if (!signal.has_value()) {
       route.refusal = text_reply(http::status::not_found, "404 page not found");
       return route;
     }
+    route.signal = *signal;
     if (head.method() == http::verb::options && !options.cors.allowed_origins.empty() &&
         head.find(http::field::access_control_request_method) != head.end()) {
       route.refusal = preflight_reply(head);
@@ -860,13 +772,7 @@ class ConnectionServer {
       return route;
     }
     route.compression = *compression;
-    if (options.include_metadata) {
-      for (const auto& field : head) {
-        std::string name(field.name_string());
-        absl::AsciiStrToLower(&name);
-        route.metadata.emplace_back(std::move(name), std::string(field.value()));
-      }
-    }
+    if (options.include_metadata) route.metadata = metadata_of(head);
     const std::size_t limit = options.max_request_body_bytes;
     if (parser.content_length().value_or(0) > limit) {
       route.refusal = status_reply(http::status::payload_too_large,
@@ -876,6 +782,110 @@ class ConnectionServer {
                                    route.json);
     }
     return route;
+  }
+
+  // The signal whose OTLP path `target` is.
+  std::optional<otlp::Signal> signal_for(std::string_view target) const {
+    const HttpServerOptions& options = state_->options;
+    const std::pair<const std::string*, otlp::Signal> paths[] = {
+        {&options.traces_path, otlp::Signal::kTraces},
+        {&options.metrics_path, otlp::Signal::kMetrics},
+        {&options.logs_path, otlp::Signal::kLogs},
+        {&options.profiles_path, otlp::Signal::kProfiles}};
+    for (const auto& [path, signal] : paths) {
+      if (*path == target) return signal;
+    }
+    return std::nullopt;
+  }
+
+  // include_metadata: the head's fields, names in lower case.
+  static Headers metadata_of(const Request& head) {
+    Headers metadata;
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      absl::AsciiStrToLower(&name);
+      metadata.emplace_back(std::move(name), std::string(field.value()));
+    }
+    return metadata;
+  }
+
+  // A WebSocket upgrade (RFC 6455 section 4.2): checked, answered 101, then served by a session
+  // until it ends; or refused, and the connection closed.
+  csp::Task<std::optional<End>> upgrade(const RequestParser& parser) {
+    const Request& head = parser.get();
+    const HttpServerOptions& options = state_->options;
+    std::string_view target = head.target();
+    target = target.substr(0, target.find('?'));
+    const std::optional<otlp::Signal> signal = signal_for(target);
+    std::optional<Reply> refusal;
+    const std::string_view key = internal::sv(head[http::field::sec_websocket_key]);
+    if (!signal.has_value()) {
+      refusal = text_reply(http::status::not_found, "404 page not found");
+    } else if (head.version() != 11) {
+      refusal = bad_request("a WebSocket upgrade needs HTTP/1.1");
+    } else if (!internal::has_token(internal::sv(head[http::field::connection]), "upgrade")) {
+      refusal = bad_request("a WebSocket upgrade needs \"Connection: Upgrade\"");
+    } else if (head[http::field::sec_websocket_version] != "13") {
+      refusal = text_reply(http::status::upgrade_required,
+                           "426 unsupported Sec-WebSocket-Version, supported: 13");
+      refusal->headers.emplace_back(http::field::sec_websocket_version, "13");
+    } else if (!internal::websocket::valid_client_key(key)) {
+      refusal = bad_request("missing or invalid Sec-WebSocket-Key");
+    } else if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
+      refusal = bad_request("a WebSocket upgrade has no body");
+    } else if (!origin_.empty() &&
+               !internal::cors_origin_allowed(options.cors.allowed_origins, origin_)) {
+      refusal =
+          text_reply(http::status::forbidden, absl::StrCat("403 origin \"", internal::av(origin_),
+                                                           "\" is not in cors.allowed_origins"));
+    } else if (options.authenticate && !options.authenticate(head[http::field::authorization])) {
+      refusal =
+          text_reply(http::status::unauthorized, absl::StrCat("401 ", kUnauthenticatedMessage));
+    }
+    if (refusal.has_value()) {
+      co_await write_reply(*refusal, /*keep_alive=*/false, head.version());
+      co_return End::kLinger;
+    }
+    internal::WebSocketSessionConfig config;
+    config.signal = *signal;
+    std::string answer = absl::StrCat(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: ",
+        internal::websocket::accept_key(key), "\r\n");
+    if (options.websocket.compression) {
+      std::optional<std::string> deflate = internal::websocket::accept_deflate_offer(
+          internal::sv(head[http::field::sec_websocket_extensions]));
+      if (deflate.has_value()) {
+        absl::StrAppend(&answer, "Sec-WebSocket-Extensions: ", *deflate, "\r\n");
+        config.deflate = true;
+      }
+    }
+    if (internal::has_token(internal::sv(head[http::field::sec_websocket_protocol]), "otlp")) {
+      absl::StrAppend(&answer, "Sec-WebSocket-Protocol: otlp\r\n");
+    }
+    absl::StrAppend(&answer, "\r\n");
+    config.max_message_bytes = options.websocket.max_message_bytes > 0
+                                   ? options.websocket.max_message_bytes
+                                   : options.max_request_body_bytes;
+    config.window = options.websocket.window;
+    config.ping_interval = options.websocket.ping_interval;
+    config.idle_timeout = options.websocket.idle_timeout;
+    config.read_timeout = options.read_timeout;
+    config.write_timeout = options.read_timeout;
+    config.limits = state_->limits;
+    config.limits.max_message_bytes = config.max_message_bytes;
+    config.reserve_memory = options.reserve_memory;
+    config.handler = state_->handler;
+    config.peer = peer_;
+    if (options.include_metadata) config.metadata = metadata_of(head);
+    std::string buffered(buffer_view());  // frames the client sent right behind its request
+    buffer_.consume(buffer_.size());
+    csp::Task<ErrorCode> writing = stream_.write(answer, deadline_after(options.read_timeout));
+    if (co_await std::move(writing)) co_return End::kAbort;
+    csp::Task<void> session = internal::serve_websocket(
+        stream_, std::move(config), std::move(buffered), state_->stopping_signal);
+    co_await std::move(session);
+    co_return End::kAbort;  // the session has closed the stream
   }
 
   Reply preflight_reply(const Request& head) const {
@@ -976,29 +986,16 @@ class ConnectionServer {
       memory_->body.clear();  // the compressed bytes are gone
     }
     if (refusal.has_value()) co_return std::move(*refusal);
-    absl::StatusOr<std::string> binary;
-    if (route.json) {
-      // JSON is decoded (and re-encoded) within a reservation for what the decode takes, freed
-      // right after.
+    internal::CheckedBody checked;
+    {
+      // The decode's claims are freed right after: the pipeline's own accounting takes over.
       std::vector<MemoryClaim> decode;
-      const std::int64_t estimate = otlp::estimate_json_decoded_bytes(body);
-      if (!body.empty() && !reserve(decode, static_cast<std::uint64_t>(estimate))) {
-        co_return memory_refusal_reply(route.json);
-      }
-      binary = to_binary_request(route, std::move(body));
-    } else {
-      // Binary bodies are validated on the wire bytes (no decode), which also tells what a
-      // decode would take. The pipeline may decode them later without a reservation of its
-      // own, so that much is claimed as an admission check: the budget must have room now.
-      std::int64_t decoded_bytes = 0;
-      binary = validate_binary_request(route, std::move(body), &decoded_bytes);
-      if (binary.ok() && !binary->empty()) {
-        std::vector<MemoryClaim> decode;
-        if (!reserve(decode, static_cast<std::uint64_t>(decoded_bytes))) {
-          co_return memory_refusal_reply(route.json);
-        }
-      }
+      checked = internal::check_request_body(
+          route.signal, route.json, std::move(body), state_->limits,
+          [&](std::int64_t bytes) { return reserve(decode, static_cast<std::uint64_t>(bytes)); });
     }
+    if (checked.memory_refused) co_return memory_refusal_reply(route.json);
+    absl::StatusOr<std::string> binary = std::move(checked.binary);
     if (!binary.ok()) {
       const bool too_large = binary.status().code() == absl::StatusCode::kResourceExhausted;
       co_return status_reply(
@@ -1053,36 +1050,6 @@ class ConnectionServer {
             "cannot decompress the ", internal::av(otlp::compression_name(route.compression)),
             " request body: ", inflated.error.message())),
         route.json);
-  }
-
-  // Validates (binary) or decodes and re-encodes (JSON) the uncompressed body; returns the
-  // binary request, or an error whose code says INVALID_ARGUMENT (400) or RESOURCE_EXHAUSTED
-  // (413).
-  // A binary body, checked on the wire bytes; *decoded_bytes: what a decode of it would take.
-  absl::StatusOr<std::string> validate_binary_request(const Route& route, std::string body,
-                                                      std::int64_t* decoded_bytes) const {
-    if (body.empty()) return body;  // an empty request: nothing to check
-    const absl::Status valid =
-        otlp::validate_binary(route.signal, body, state_->limits, decoded_bytes);
-    if (!valid.ok()) {
-      return absl::Status(valid.code(),
-                          absl::StrCat("invalid ", otlp::request_descriptor(route.signal)->name(),
-                                       ": ", valid.message()));
-    }
-    return body;
-  }
-
-  // A JSON body, decoded and re-encoded as binary protobuf.
-  absl::StatusOr<std::string> to_binary_request(const Route& route, std::string body) const {
-    if (body.empty()) return body;  // an empty request: nothing to check
-    google::protobuf::Arena arena;
-    google::protobuf::Message* message = otlp::new_request(route.signal, &arena);
-    const absl::Status decoded = otlp::decode_json(body, *message, state_->limits);
-    if (!decoded.ok()) {
-      return absl::Status(decoded.code(), absl::StrCat("invalid ", message->GetDescriptor()->name(),
-                                                       " (JSON): ", decoded.message()));
-    }
-    return otlp::encode_binary(*message);
   }
 
   static Reply result_reply(const Route& route, const ExportResult& result) {
@@ -1179,7 +1146,7 @@ csp::Task<void> serve_connection(std::shared_ptr<State> state, std::shared_ptr<S
                                  std::uint64_t id, std::string peer,
                                  internal::ConnectionSlot slot) {
   if (state->options.tls != nullptr) {
-    TlsSocketStream stream(std::move(socket), state->options.tls->context());
+    TlsSocketStream stream(std::move(socket), state->options.tls->context(), "http/1.1");
     // A handshaking connection has sent no request: like an idle one, shutdown may close it.
     bool running = false;
     {
@@ -1277,9 +1244,11 @@ csp::Task<void> State::shutdown(csp::TimePoint deadline) {
     if (phase == Phase::kNew) {
       phase = Phase::kStopped;
       drained.close();
+      stopping_signal.close();
     } else if (phase == Phase::kRunning) {
       phase = Phase::kStopping;
       first = true;
+      stopping_signal.close();
       listener->close();
       for (auto& [id, connection] : connections) {
         if (connection.idle) connection.socket->abort();

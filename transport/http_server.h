@@ -78,6 +78,31 @@ struct CorsOptions {
   std::chrono::seconds max_age{0};
 };
 
+// OTLP over WebSocket on the signal paths (docs/transport.md has the wire contract).
+inline constexpr std::size_t kDefaultWebSocketWindow = 32;
+inline constexpr std::size_t kMaxWebSocketWindow = 4096;
+inline constexpr std::chrono::milliseconds kDefaultWebSocketPingInterval{30000};
+inline constexpr std::chrono::milliseconds kDefaultWebSocketIdleTimeout{300000};
+
+struct WebSocketOptions {
+  // A GET with "Upgrade: websocket" on a signal's path opens a session; false: such a GET gets
+  // 405 as any other.
+  bool enabled = true;
+  // Requests a connection may have unanswered; at this many the server reads nothing more
+  // until one is answered. 1 to kMaxWebSocketWindow.
+  std::size_t window = kDefaultWebSocketWindow;
+  // Largest message, as sent and after inflating (close 1009 above); 0 = max_request_body_bytes.
+  std::size_t max_message_bytes = 0;
+  // The server pings a client it has heard nothing from for this long, and drops it after as
+  // long again without a frame; 0 = no pings.
+  std::chrono::milliseconds ping_interval = kDefaultWebSocketPingInterval;
+  // A session without a request for this long (none unanswered) is closed with 1000; 0 = never.
+  std::chrono::milliseconds idle_timeout = kDefaultWebSocketIdleTimeout;
+  // permessage-deflate is accepted when a client offers it (every message then inflated on its
+  // own: no context takeover in either direction).
+  bool compression = true;
+};
+
 struct HttpServerOptions {
   // "host:port"; port 0 picks a free port (start() returns it); ":port" = every interface.
   std::string endpoint = kDefaultHttpEndpoint;
@@ -137,6 +162,11 @@ struct HttpServerOptions {
   // false: only `pages` are served (a metrics or health endpoint); OTLP paths answer 404, and
   // the server needs no ExportHandler (an empty one is fine).
   bool serve_otlp = true;
+  // OTLP over WebSocket on the same port and paths. Its sessions take max_connections slots,
+  // read_timeout (one message), cors.allowed_origins (a browser's Origin must be allowed),
+  // authenticate (on the upgrade), include_metadata (the upgrade's headers) and reserve_memory
+  // from the options above.
+  WebSocketOptions websocket;
   // Set: every connection speaks TLS (ALPN "http/1.1"), with the certificate the context holds
   // when the connection starts. A client has 20 s from connecting to finish its handshake; a
   // failed handshake closes the connection and is logged (throttled).

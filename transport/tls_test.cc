@@ -14,12 +14,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "csp/internal/test_util.h"
 #include "csp/scheduler.h"
 #include "transport/grpc_client.h"
@@ -29,6 +32,7 @@
 #include "transport/testing/recording_handler.h"
 #include "transport/testing/requests.h"
 #include "transport/testing/test_pki.h"
+#include "transport/websocket_client.h"
 
 namespace transport {
 namespace {
@@ -48,19 +52,24 @@ std::string make_temp_dir() {
 }
 
 // Sends `bytes` on a plain TCP connection and reads until the server closes it; returns what
-// arrived, or nullopt if the connection was still open after 30 s.
-std::optional<std::string> plain_exchange(int port, const std::string& bytes) {
+// arrived, or an error saying what happened instead (still open after 30 s, a failed connect).
+// A server that closes while the bytes are still going out (a reset) has closed too.
+absl::StatusOr<std::string> plain_exchange(int port, const std::string& bytes) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return std::nullopt;
+  if (fd < 0) return absl::InternalError("socket");
   timeval tv{30, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::optional<std::string> got;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+  absl::StatusOr<std::string> got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    got = absl::UnavailableError(absl::StrCat("connect: ", std::strerror(errno)));
+  } else if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0 && errno != ECONNRESET &&
+             errno != EPIPE) {
+    got = absl::UnavailableError(absl::StrCat("send: ", std::strerror(errno)));
+  } else {
     std::string in;
     char buf[4096];
     for (;;) {
@@ -69,8 +78,13 @@ std::optional<std::string> plain_exchange(int port, const std::string& bytes) {
         in.append(buf, static_cast<std::size_t>(n));
         continue;
       }
-      if (n == 0 || errno == ECONNRESET) got = std::move(in);  // closed by the server
-      break;                                                   // else: timed out
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        got = std::move(in);  // closed (or reset) by the server
+      } else {
+        got = absl::DeadlineExceededError(absl::StrCat(
+            "the server kept the connection open for 30 s after sending ", in.size(), " bytes"));
+      }
+      break;
     }
   }
   ::close(fd);
@@ -311,16 +325,38 @@ TEST_F(TlsTest, TheServerNameIsVerifiedUnlessOverridden) {
 TEST_F(TlsTest, PlainHttpToATlsPortIsClosedWithoutAnAnswer) {
   const int port = start_http(server_tls(server_));
   const std::string request = "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
-  std::optional<std::string> got = plain_exchange(port, request);
-  ASSERT_TRUE(got.has_value()) << "the server kept the connection open";
+  absl::StatusOr<std::string> got = plain_exchange(port, request);
+  ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_THAT(*got, ::testing::Not(HasSubstr("HTTP/1.1")));
   const int grpc_port = start_grpc(server_tls(server_));
   got = plain_exchange(grpc_port, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-  ASSERT_TRUE(got.has_value()) << "the server kept the connection open";
+  ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(recorder_.count(), 0u);
   // The servers still serve TLS clients.
   EXPECT_TRUE(http_export("https://localhost:" + std::to_string(port), trusting(ca_)).ok());
   EXPECT_TRUE(grpc_export(grpc_port, trusting(ca_)).ok());
+}
+
+TEST_F(TlsTest, WebSocketOverTlsIsVerifiedLikeTheOtherClients) {
+  const int port = start_http(server_tls(server_));
+  const auto ws_export = [&](TlsClientOptions tls) {
+    WebSocketClientOptions o;
+    o.endpoint = "wss://localhost:" + std::to_string(port);
+    o.tls = std::move(tls);
+    o.timeout = std::chrono::seconds(20);
+    WebSocketExporterClient client(o);
+    return csp::block_on(client.export_borrowed(otlp::Signal::kMetrics,
+                                                testing::request_bytes(otlp::Signal::kMetrics, 5),
+                                                csp::Context::background()))
+        .status;
+  };
+  EXPECT_TRUE(ws_export(trusting(ca_)).ok());
+  const absl::Status refused = ws_export(trusting(other_ca_));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("certificate verify failed"));
+  ASSERT_EQ(recorder_.count(), 1u);
+  EXPECT_TRUE(testing::same_request(otlp::Signal::kMetrics, recorder_.requests()[0].body,
+                                    testing::request_bytes(otlp::Signal::kMetrics, 5)));
 }
 
 // A client that resumes its TLS 1.2 session on its next connection, as Java 8, curl and Go

@@ -15,6 +15,16 @@ constexpr std::size_t kGuessMin = 64 * 1024;
 Inflated inflate_within_budget(otlp::Compression compression, std::string_view compressed,
                                std::size_t limit,
                                const std::function<bool(std::int64_t)>& reserve) {
+  return inflate_within_budget(
+      [compression](std::string_view input, std::size_t cap) {
+        return otlp::decompress(compression, input, cap);
+      },
+      compressed, limit, reserve);
+}
+
+Inflated inflate_within_budget(const Inflater& inflate, std::string_view compressed,
+                               std::size_t limit,
+                               const std::function<bool(std::int64_t)>& reserve) {
   Inflated result;
   std::size_t cap = limit;
   if (reserve) {
@@ -24,14 +34,14 @@ Inflated inflate_within_budget(otlp::Compression compression, std::string_view c
       return result;
     }
   }
-  absl::StatusOr<std::string> inflated = otlp::decompress(compression, compressed, cap);
+  absl::StatusOr<std::string> inflated = inflate(compressed, cap);
   if (!inflated.ok() &&
       otlp::error_kind(inflated.status()) == otlp::ErrorKind::kDecompressionBomb && cap < limit) {
     if (!reserve(static_cast<std::int64_t>(limit - cap))) {
       result.outcome = Inflated::Outcome::kMemoryRefused;
       return result;
     }
-    inflated = otlp::decompress(compression, compressed, limit);
+    inflated = inflate(compressed, limit);
   }
   if (inflated.ok()) {
     result.body = *std::move(inflated);

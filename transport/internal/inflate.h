@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "otlp/compression.h"
 
 namespace transport::internal {
@@ -32,6 +33,12 @@ struct Inflated {
 
 // `reserve(bytes)`: false when the budget refuses.
 Inflated inflate_within_budget(otlp::Compression compression, std::string_view compressed,
+                               std::size_t limit, const std::function<bool(std::int64_t)>& reserve);
+
+// The same for another codec: `inflate(compressed, cap)` must stop past `cap` with an
+// otlp::ErrorKind::kDecompressionBomb error (and say kMalformed for corrupt input).
+using Inflater = std::function<absl::StatusOr<std::string>(std::string_view, std::size_t)>;
+Inflated inflate_within_budget(const Inflater& inflate, std::string_view compressed,
                                std::size_t limit, const std::function<bool(std::int64_t)>& reserve);
 
 }  // namespace transport::internal

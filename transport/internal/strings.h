@@ -41,6 +41,16 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether a comma-separated header value ("keep-alive, Upgrade") lists `token`, in any case.
+inline bool has_token(std::string_view list, std::string_view token) {
+  for (;;) {
+    const std::size_t comma = list.find(',');
+    if (iequals(trim(list.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 // The media type of a Content-Type value, without parameters, lower case:
 // "Application/JSON; charset=utf-8" → "application/json".
 inline std::string media_type(std::string_view content_type) {

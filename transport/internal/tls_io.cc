@@ -3,9 +3,11 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <climits>
 
 #include "transport/internal/socket_io.h"
@@ -19,7 +21,35 @@ TlsIo::TlsIo(std::shared_ptr<TcpSocket> socket, const SslContextPtr& context, co
     : socket_(std::move(socket)),
       write_timeout_(write_timeout),
       ssl_(SSL_new(context.get()), SSL_free) {
-  if (ssl_ == nullptr) return;  // every call then fails (fail() reports OpenSSL's reason)
+  if (!init()) return;
+  SSL_set_accept_state(ssl_.get());
+  set_alpn_preference(ssl_.get(), alpn);
+}
+
+TlsIo::TlsIo(std::shared_ptr<TcpSocket> socket, const SslContextPtr& context,
+             const ServerPeer& peer, csp::Duration write_timeout)
+    : socket_(std::move(socket)),
+      write_timeout_(write_timeout),
+      ssl_(SSL_new(context.get()), SSL_free),
+      peer_role_("server") {
+  if (!init()) return;
+  SSL_set_connect_state(ssl_.get());
+  ErrorCode not_ip;
+  boost::asio::ip::make_address(peer.name, not_ip);
+  const bool ip = !not_ip;
+  if (!ip) SSL_set_tlsext_host_name(ssl_.get(), peer.name.c_str());  // SNI is for names only
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(ssl_.get(), kHttp11, sizeof kHttp11);
+  if (peer.verify) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+    const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, peer.name.c_str())
+                       : X509_VERIFY_PARAM_set1_host(param, peer.name.c_str(), peer.name.size());
+    if (set != 1) ssl_.reset();  // every call fails, with OpenSSL's reason
+  }
+}
+
+bool TlsIo::init() {
+  if (ssl_ == nullptr) return false;  // every call then fails (fail() reports OpenSSL's reason)
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
   if (in_ == nullptr || out_ == nullptr) {
@@ -27,13 +57,12 @@ TlsIo::TlsIo(std::shared_ptr<TcpSocket> socket, const SslContextPtr& context, co
     BIO_free(out_);
     in_ = out_ = nullptr;
     ssl_.reset();
-    return;
+    return false;
   }
   // An empty input buffer means "wait for more", not end of stream.
   BIO_set_mem_eof_return(in_, -1);
   SSL_set_bio(ssl_.get(), in_, out_);  // ssl_ owns both from here
-  SSL_set_accept_state(ssl_.get());
-  set_alpn_preference(ssl_.get(), alpn);
+  return true;
 }
 
 TlsIo::~TlsIo() = default;
@@ -81,9 +110,9 @@ csp::Task<ErrorCode> TlsIo::handshake(csp::TimePoint deadline) {
     std::size_t got = 0;
     if (ErrorCode ec = co_await read_some_raw(got, deadline)) {
       if (ec == asio::error::eof) {
-        error_ = "the client closed the connection during the handshake";
+        error_ = std::string("the ") + peer_role_ + " closed the connection during the handshake";
       } else if (ec == asio::error::timed_out) {
-        error_ = "the client did not finish the handshake in time";
+        error_ = std::string("the ") + peer_role_ + " did not finish the handshake in time";
       }
       co_return ec;
     }

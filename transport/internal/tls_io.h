@@ -1,8 +1,8 @@
 #pragma once
-// TlsIo: the server side of TLS on a direct-I/O socket (socket_io.h). OpenSSL works on memory
-// buffers only: the connection goroutine moves ciphertext between them and the socket with the
-// same non-blocking recv()/send() as a plaintext connection, so TLS adds no thread and no trip
-// through the poller, and a peer that stalls parks only its own goroutine.
+// TlsIo: TLS on a direct-I/O socket (socket_io.h), the server's side or a client's. OpenSSL works
+// on memory buffers only: the connection goroutine moves ciphertext between them and the socket
+// with the same non-blocking recv()/send() as a plaintext connection, so TLS adds no thread and no
+// trip through the poller, and a peer that stalls parks only its own goroutine.
 //
 // Contract:
 //  - One goroutine at a time uses a TlsIo (the servers' connection goroutine does all reads and
@@ -42,6 +42,14 @@ class TlsIo {
   // Writes of TLS records that reads cause are given `write_timeout`.
   TlsIo(std::shared_ptr<TcpSocket> socket, const SslContextPtr& context, const char* alpn,
         csp::Duration write_timeout);
+  // A client's side: the server is verified as `name` (a host name, sent as SNI, or an IP
+  // address) unless `verify` is false; the context (make_client_context) holds the rest.
+  struct ServerPeer {
+    std::string name;
+    bool verify = true;
+  };
+  TlsIo(std::shared_ptr<TcpSocket> socket, const SslContextPtr& context, const ServerPeer& peer,
+        csp::Duration write_timeout);
   ~TlsIo();
   TlsIo(const TlsIo&) = delete;
   TlsIo& operator=(const TlsIo&) = delete;
@@ -60,6 +68,8 @@ class TlsIo {
   std::string alpn_selected() const;
 
  private:
+  // Sets up the session's buffers; false when OpenSSL could not (every call then fails).
+  bool init();
   csp::Task<ErrorCode> read(char* data, std::size_t size, std::size_t& got, bool park,
                             csp::TimePoint deadline);
   csp::Task<ErrorCode> flush(csp::TimePoint deadline);
@@ -76,6 +86,7 @@ class TlsIo {
   bio_st* out_ = nullptr;               // ciphertext for the peer (owned by ssl_)
   std::array<char, 17 * 1024> cipher_;  // one full TLS record and its header fit
   std::string error_;
+  const char* peer_role_ = "client";  // who the handshake messages speak of
 };
 
 }  // namespace transport::internal
