@@ -6,6 +6,7 @@
 #include "components/exporters/file/factory.h"
 #include "components/exporters/otlp/factory.h"
 #include "components/exporters/otlp_udp/factory.h"
+#include "components/exporters/otlp_websocket/factory.h"
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/extensions/file_storage/factory.h"
 #include "components/extensions/headers_setter/factory.h"
@@ -33,6 +34,7 @@ pipeline::Factories make_factories() {
   f.exporters.push_back(make_otlp_http_exporter_factory("otlp_http"));
   f.exporters.push_back(make_otlp_http_exporter_factory("otlphttp"));
   f.exporters.push_back(make_otlp_udp_exporter_factory());
+  f.exporters.push_back(make_otlp_websocket_exporter_factory());
   f.connectors.push_back(make_forward_connector_factory());
   f.connectors.push_back(make_failover_connector_factory());
   f.extensions.push_back(make_bearer_token_auth_extension_factory());

@@ -113,6 +113,9 @@ std::string minimal_config(const Case& c, const fs::path& dir) {
   if (c.kind == Kind::kExporter && (c.type == "otlp_http" || c.type == "otlphttp")) {
     return "{endpoint: 'http://127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
   }
+  if (c.kind == Kind::kExporter && c.type == "otlp_websocket") {
+    return "{endpoint: 'ws://127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
+  }
   if (c.kind == Kind::kExporter && c.type == "otlp_udp") {
     return "{endpoint: '127.0.0.1:1', timeout: 200ms, retry_on_failure: {enabled: false}}";
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "components/extensions/bearertokenauth/factory.h"
 #include "components/internal/config_util.h"
 #include "components/internal/tls_config.h"
@@ -88,6 +89,29 @@ absl::StatusOr<transport::GrpcServerOptions> parse_grpc(const pipeline::ConfigNo
   return o;
 }
 
+// protocols.http.websocket (docs/collector.md).
+absl::Status parse_websocket(const pipeline::ConfigNode& node, transport::WebSocketOptions& o) {
+  OTLPD_ASSIGN_OR_RETURN(o.enabled, node.boolean("enabled", o.enabled));
+  OTLPD_ASSIGN_OR_RETURN(std::int64_t window,
+                         node.int64("window", static_cast<std::int64_t>(o.window)));
+  if (window < 1 || window > static_cast<std::int64_t>(transport::kMaxWebSocketWindow)) {
+    return node.error_at(
+        "window", absl::StrCat("must be 1 to ", transport::kMaxWebSocketWindow, ", got ", window));
+  }
+  o.window = static_cast<std::size_t>(window);
+  OTLPD_ASSIGN_OR_RETURN(std::uint64_t max_message,
+                         node.bytes("max_message_size", o.max_message_bytes));
+  o.max_message_bytes = max_message;
+  OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds ping,
+                         node.duration("ping_interval", o.ping_interval));
+  o.ping_interval = std::chrono::duration_cast<milliseconds>(ping);
+  OTLPD_ASSIGN_OR_RETURN(std::chrono::nanoseconds idle,
+                         node.duration("idle_timeout", o.idle_timeout));
+  o.idle_timeout = std::chrono::duration_cast<milliseconds>(idle);
+  OTLPD_ASSIGN_OR_RETURN(o.compression, node.boolean("compression", o.compression));
+  return node.check_no_unknown_keys();
+}
+
 absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNode& node) {
   transport::HttpServerOptions o;
   OTLPD_ASSIGN_OR_RETURN(o.endpoint, node.string("endpoint", o.endpoint));
@@ -121,6 +145,7 @@ absl::StatusOr<transport::HttpServerOptions> parse_http(const pipeline::ConfigNo
   OTLPD_ASSIGN_OR_RETURN(std::int64_t max_age, cors.int64("max_age", 0));
   o.cors.max_age = std::chrono::seconds(max_age);
   OTLPD_RETURN_IF_ERROR(cors.check_no_unknown_keys());
+  OTLPD_RETURN_IF_ERROR(parse_websocket(node.child("websocket"), o.websocket));
   OTLPD_RETURN_IF_ERROR(node.check_no_unknown_keys());
   if (auto s = o.validate(); !s.ok()) return node.error(std::string(s.message()));
   return o;
