@@ -381,6 +381,9 @@ class MemoryStream final : public Stream {
     position_ += got;
     co_return ErrorCode();
   }
+  csp::Task<ErrorCode> try_read_some(char* data, std::size_t size, std::size_t& got) override {
+    co_return co_await read_some(data, size, got, csp::TimePoint::max());
+  }
   csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint) override {
     co_await csp::yield();
     if (aborted_ || write_closed_) co_return ErrorCode(asio::error::broken_pipe);

@@ -103,46 +103,31 @@ ExportResult unavailable(std::string message, bool not_received) {
   return result;
 }
 
-// An answer as the contract reads it: a google.rpc.Status with a code is a refusal, anything
-// else the Export*ServiceResponse.
+// An answer as the contract reads it: decoded as a google.rpc.Status, a non-zero code is a
+// refusal; otherwise the same bytes are the Export*ServiceResponse. (Both decoders skip what
+// they do not know, so the Status must be read first: a refusal also decodes as a response.)
 ExportResult answer_result(otlp::Signal signal, std::string_view payload, bool text) {
   ExportResult result;
-  if (text) {
-    absl::StatusOr<internal::PartialSuccess> partial =
-        internal::parse_partial_success(signal, payload, true);
-    if (partial.ok()) {
-      result.rejected_items = partial->rejected_items;
-      result.partial_message = std::move(partial->message);
-      return result;
-    }
-  }
   google::rpc::Status status;
-  bool is_status = false;
   if (text) {
     absl::StatusOr<google::rpc::Status> decoded = internal::decode_rpc_status(payload, true);
-    if (decoded.ok()) {
-      status = *std::move(decoded);
-      is_status = status.code() != 0;
-    }
-  } else {
-    is_status = status.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
-                status.code() != 0;
+    if (decoded.ok()) status = *std::move(decoded);
+  } else if (!status.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    status.Clear();
   }
-  if (!is_status) {
-    if (!text) {
-      absl::StatusOr<internal::PartialSuccess> partial =
-          internal::parse_partial_success(signal, payload, false);
-      if (partial.ok()) {
-        result.rejected_items = partial->rejected_items;
-        result.partial_message = std::move(partial->message);
-      }
-    }
-    return result;  // an answer we cannot read still means the data was accepted
+  if (status.code() != 0) {
+    result.status = absl::Status(static_cast<absl::StatusCode>(status.code()),
+                                 absl::StrCat("OTLP/WebSocket: ", status.message()));
+    result.retry_after = internal::retry_info_of(status);
+    result.not_received = true;
+    return result;
   }
-  result.status = absl::Status(static_cast<absl::StatusCode>(status.code()),
-                               absl::StrCat("OTLP/WebSocket: ", status.message()));
-  result.retry_after = internal::retry_info_of(status);
-  result.not_received = true;
+  absl::StatusOr<internal::PartialSuccess> partial =
+      internal::parse_partial_success(signal, payload, text);
+  if (partial.ok()) {  // one we cannot read still means the data was accepted
+    result.rejected_items = partial->rejected_items;
+    result.partial_message = std::move(partial->message);
+  }
   return result;
 }
 
@@ -249,6 +234,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     co_return !co_await std::move(writing);
   }
 
+  // Reads what is there (never parks: a partial TLS record waits for the poller's report).
+  // False when the connection is over.
   csp::Task<bool> read_more() {
     const std::size_t old = buffer_.size() - consumed_;
     if (consumed_ > 0) {
@@ -257,10 +244,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     buffer_.resize(old + kReadSize);
     std::size_t got = 0;
-    csp::Task<ErrorCode> reading =
-        stream_->read_some(buffer_.data() + old, kReadSize, got, csp::TimePoint::max());
+    csp::Task<ErrorCode> reading = stream_->try_read_some(buffer_.data() + old, kReadSize, got);
     const ErrorCode ec = co_await std::move(reading);
     buffer_.resize(old + got);
+    if (ec == asio::error::would_block) co_return true;
     co_return got > 0 && !ec;
   }
 
@@ -305,13 +292,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
               ")");
         }
         default: {
-          if (h.opcode != ws::Opcode::kContinuation) {
+          if (h.opcode == ws::Opcode::kContinuation) {
+            if (!in_message_) co_return "the server broke the protocol: a stray continuation";
+            if (h.rsv1) co_return "the server broke the protocol: RSV1 on a continuation";
+          } else {
+            if (in_message_) co_return "the server broke the protocol: a message inside another";
+            in_message_ = true;
             message_text_ = h.opcode == ws::Opcode::kText;
             message_compressed_ = h.rsv1;
             message_.clear();
           }
           message_.append(payload);
           if (!h.fin) break;
+          in_message_ = false;
           std::string answer = std::move(message_);
           message_.clear();
           if (message_compressed_) {
@@ -320,6 +313,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             if (!inflated.ok()) co_return "an answer that does not inflate";
             answer = *std::move(inflated);
           }
+          if (message_text_ && !ws::valid_utf8(answer)) co_return "a text answer that is not UTF-8";
           if (inflight_.empty()) co_return "an answer to no request";
           std::shared_ptr<Waiter> waiter = std::move(inflight_.front());
           inflight_.pop_front();
@@ -366,6 +360,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string buffer_;
   std::size_t consumed_ = 0;
   std::string message_;
+  bool in_message_ = false;
   bool message_text_ = false;
   bool message_compressed_ = false;
 };
@@ -489,11 +484,17 @@ csp::Task<Dialed> WebSocketExporterClient::Impl::connection_for(otlp::Signal sig
     if (slot.connection != nullptr && slot.connection->alive()) co_return Dialed{slot.connection};
   }
   // One dial at a time per signal; the others wait for it and share its connection.
-  csp::Chan<csp::TimePoint> late = csp::after(deadline - csp::Clock::now());
-  if (co_await csp::select(csp::send(slot.dialing, csp::Unit{}), csp::recv(late)) == 1) {
+  const csp::Timer late(deadline - csp::Clock::now());
+  const csp::Unit token;
+  if (co_await csp::select(csp::send(slot.dialing, token), csp::recv(late.chan())) == 1) {
     co_return Dialed{nullptr, ExportResult{absl::DeadlineExceededError(
                                   "OTLP/WebSocket: no connection before the deadline")}};
   }
+  // Given back however this ends (a dial that throws included).
+  struct Release {
+    const csp::Chan<csp::Unit>& dialing;
+    ~Release() { dialing.try_recv(); }
+  } release{slot.dialing};
   Dialed out;
   bool must_dial = false;
   {
@@ -522,7 +523,6 @@ csp::Task<Dialed> WebSocketExporterClient::Impl::connection_for(otlp::Signal sig
       slot.last_error = std::string(out.failure.status.message());
     }
   }
-  slot.dialing.try_recv();
   co_return out;
 }
 
@@ -626,6 +626,7 @@ csp::Task<Dialed> WebSocketExporterClient::Impl::dial(otlp::Signal signal,
     co_return Dialed{nullptr, std::move(refused)};
   }
   if (!internal::iequals(headers["upgrade"], "websocket") ||
+      !internal::has_token(headers["connection"], "upgrade") ||
       headers["sec-websocket-accept"] != ws::accept_key(key)) {
     co_return failed("upgrade", "the server's 101 answer is not a WebSocket handshake");
   }
@@ -697,12 +698,12 @@ csp::Task<ExportResult> WebSocketExporterClient::export_borrowed(otlp::Signal si
     co_return unavailable("OTLP/WebSocket: the connection ended before the request was sent", true);
   }
   std::optional<ExportResult> result;
-  csp::Chan<csp::TimePoint> late = csp::after(deadline - csp::Clock::now());
+  const csp::Timer late(deadline - csp::Clock::now());  // stopped when the export ends
   // Named, not a temporary in the co_await operand (g++ 12 mishandles those).
   const csp::Chan<csp::Unit> ctx_done = ctx.done();
   const csp::Chan<csp::Unit> cancelled = ctx_done.is_nil() ? csp::Chan<csp::Unit>(0) : ctx_done;
   const std::size_t chosen = co_await csp::select(csp::recv(waiter->result, &result),
-                                                  csp::recv(late), csp::recv(cancelled));
+                                                  csp::recv(late.chan()), csp::recv(cancelled));
   if (chosen == 0 && result.has_value()) co_return std::move(*result);
   waiter->abandoned.store(true);
   if (chosen == 2) co_return ExportResult{ctx.err()};

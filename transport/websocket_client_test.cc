@@ -48,6 +48,8 @@ class WebSocketClientTest : public ::testing::Test {
     return csp::block_on(client.export_borrowed(signal, body, csp::Context::background()));
   }
 
+  void expect_refusals_read(const WebSocketClientOptions& options);
+
   testing::RecordingHandler recorder_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
@@ -111,7 +113,16 @@ TEST_F(WebSocketClientTest, EveryEncodingAndCompressionDeliversTheSameRequest) {
 
 TEST_F(WebSocketClientTest, RefusalsAndPartialSuccessReadAsTheServerMeantThem) {
   start();
-  WebSocketExporterClient client(client_options());
+  for (HttpEncoding encoding : {HttpEncoding::kProto, HttpEncoding::kJson}) {
+    SCOPED_TRACE(encoding == HttpEncoding::kJson ? "json" : "proto");
+    WebSocketClientOptions o = client_options();
+    o.encoding = encoding;
+    expect_refusals_read(o);
+  }
+}
+
+void WebSocketClientTest::expect_refusals_read(const WebSocketClientOptions& options) {
+  WebSocketExporterClient client(options);
   const std::string body = testing::request_bytes(otlp::Signal::kTraces, 2);
   ExportResult partial;
   partial.rejected_items = 3;

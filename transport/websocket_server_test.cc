@@ -452,6 +452,30 @@ TEST_F(WebSocketServerTest, MemoryRefusalsAreRetryableAndKeepTheConnection) {
   EXPECT_EQ(recorder_.count(), 1u);
 }
 
+TEST_F(WebSocketServerTest, AMessageInManySmallFramesIsReservedInFewSteps) {
+  std::atomic<int> reservations{0};
+  HttpServerOptions options;
+  options.reserve_memory = [&](std::int64_t) -> MemoryClaim {
+    reservations.fetch_add(1);
+    return std::make_shared<int>(0);
+  };
+  start(options);
+  std::unique_ptr<RawWebSocket> client = open();
+  const std::string request = testing::request_bytes(otlp::Signal::kTraces, 5);
+  std::string frames;
+  const std::array<std::uint8_t, 4> mask = ws::new_mask();
+  for (std::size_t i = 0; i < request.size(); ++i) {
+    frames += ws::encode_frame(i == 0 ? WsOpcode::kBinary : WsOpcode::kContinuation,
+                               request.substr(i, 1), i + 1 == request.size(), false, mask);
+  }
+  ASSERT_TRUE(client->send_raw(frames).ok());
+  EXPECT_EQ(decode_answer(read(*client)).status.code(), 0);
+  ASSERT_EQ(recorder_.count(), 1u);
+  EXPECT_TRUE(testing::same_request(otlp::Signal::kTraces, recorder_.requests()[0].body, request));
+  // One step for the message (64 KiB covers it) and one for the decode; not one per frame.
+  EXPECT_LE(reservations.load(), 3) << request.size() << " frames";
+}
+
 TEST_F(WebSocketServerTest, AMessageThatTricklesPastTheReadTimeoutIs1008) {
   HttpServerOptions options;
   options.read_timeout = 300ms;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "csp/scheduler.h"
+
 namespace transport::internal {
 namespace {
 
@@ -36,6 +38,11 @@ csp::Task<ErrorCode> SocketStream::read_some(char* data, std::size_t size, std::
   co_return co_await internal::read_some(*socket_, data, size, got, deadline);
 }
 
+csp::Task<ErrorCode> SocketStream::try_read_some(char* data, std::size_t size, std::size_t& got) {
+  if (time_to_step_aside()) co_await csp::yield();
+  co_return internal::try_read(*socket_, data, size, got);
+}
+
 csp::Task<ErrorCode> SocketStream::write(const std::string& bytes, csp::TimePoint deadline) {
   co_return co_await internal::write_all(*socket_, bytes.data(), bytes.size(), deadline);
 }
@@ -62,6 +69,12 @@ csp::Task<ErrorCode> TlsSocketStream::read_some(char* data, std::size_t size, st
                                                 csp::TimePoint deadline) {
   if (time_to_step_aside()) co_await csp::yield();
   co_return co_await tls_.read_some(data, size, got, deadline);
+}
+
+csp::Task<ErrorCode> TlsSocketStream::try_read_some(char* data, std::size_t size,
+                                                    std::size_t& got) {
+  if (time_to_step_aside()) co_await csp::yield();
+  co_return co_await tls_.try_read(data, size, got);
 }
 
 csp::Task<ErrorCode> TlsSocketStream::write(const std::string& bytes, csp::TimePoint deadline) {

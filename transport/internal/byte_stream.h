@@ -31,6 +31,9 @@ class ByteStream {
   // Reads at least one byte into [data, data + size); `got` is how many.
   virtual csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                          csp::TimePoint deadline) = 0;
+  // Like read_some, but never parks for input: asio::error::would_block when nothing (or only
+  // part of a TLS record) is there yet. TLS may still park to write what reading made it send.
+  virtual csp::Task<ErrorCode> try_read_some(char* data, std::size_t size, std::size_t& got) = 0;
   virtual csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) = 0;
   // Parks until the next byte can be read (or the peer closed).
   virtual csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) = 0;
@@ -61,6 +64,7 @@ class SocketStream final : public ByteStream {
   explicit SocketStream(std::shared_ptr<TcpSocket> socket) : socket_(std::move(socket)) {}
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override;
+  csp::Task<ErrorCode> try_read_some(char* data, std::size_t size, std::size_t& got) override;
   csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override;
   csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override;
   void notify_readable(const csp::Chan<ErrorCode>& ready) override;
@@ -87,6 +91,7 @@ class TlsSocketStream final : public ByteStream {
 
   csp::Task<ErrorCode> read_some(char* data, std::size_t size, std::size_t& got,
                                  csp::TimePoint deadline) override;
+  csp::Task<ErrorCode> try_read_some(char* data, std::size_t size, std::size_t& got) override;
   csp::Task<ErrorCode> write(const std::string& bytes, csp::TimePoint deadline) override;
   csp::Task<ErrorCode> wait_readable(csp::TimePoint deadline) override;
   bool has_buffered_input() const override { return tls_.has_buffered_input(); }

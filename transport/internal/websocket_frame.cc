@@ -320,35 +320,42 @@ std::optional<std::string> accept_deflate_offer(std::string_view extensions_head
 bool deflate_accepted(std::string_view extensions_header) {
   const std::vector<Offer> offers = parse_offers(extensions_header);
   if (offers.size() != 1 || offers[0].name != kDeflateName) return false;
-  bool client_no_takeover = false;
+  // We offered server_no_context_takeover, so an acceptance must carry it: every answer is
+  // inflated on its own. client_no_context_takeover may come or not: we compress every message
+  // on its own anyway.
+  bool server_no_takeover = false;
   for (const auto& [name, value] : offers[0].params) {
-    if (name == "client_no_context_takeover") {
-      client_no_takeover = true;
-    } else if (name == "server_no_context_takeover") {
-      // fine: we inflate every answer on its own anyway
-    } else if (name == "client_max_window_bits") {
-      // We compress with the largest window; a smaller limit we would have to obey.
-      if (value != "15") return false;
+    if (name == "server_no_context_takeover") {
+      server_no_takeover = value.empty();
+    } else if (name == "client_no_context_takeover") {
+      if (!value.empty()) return false;
     } else if (name == "server_max_window_bits") {
-      if (!window_bits_value(value)) return false;
+      if (!window_bits_value(value)) return false;  // we inflate with the largest window
     } else {
+      // client_max_window_bits was not offered, so the server may not set it (and we compress
+      // with the largest window); anything else is unknown.
       return false;
     }
   }
-  return client_no_takeover;
+  return server_no_takeover;
 }
 
 absl::StatusOr<std::string> inflate_message(std::string_view payload, std::size_t max_output) {
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return absl::InternalError("inflateInit2 failed");
-  std::string input(payload);
-  input.append(reinterpret_cast<const char*>(kDeflateTail), sizeof kDeflateTail);
-  zs.next_in = reinterpret_cast<Bytef*>(input.data());
-  zs.avail_in = static_cast<uInt>(std::min<std::size_t>(input.size(), UINT32_MAX));
+  // The payload, then the tail the sender removed, fed as two inputs: no copy of the payload.
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
+  zs.avail_in = static_cast<uInt>(std::min<std::size_t>(payload.size(), UINT32_MAX));
+  bool tail_fed = false;
   std::string out;
   constexpr std::size_t kStep = 64u << 10;
   absl::Status status;
   while (true) {
+    if (zs.avail_in == 0 && !tail_fed) {
+      zs.next_in = const_cast<Bytef*>(kDeflateTail);
+      zs.avail_in = sizeof kDeflateTail;
+      tail_fed = true;
+    }
     const std::size_t room = std::min(kStep, max_output + 1 - out.size());
     const std::size_t offset = out.size();
     out.resize(offset + room);
@@ -363,16 +370,17 @@ absl::StatusOr<std::string> inflate_message(std::string_view payload, std::size_
       break;
     }
     if (rc == Z_STREAM_END) {
-      // A final block ends the stream; nothing may follow it but the tail we added.
-      if (zs.avail_in > sizeof kDeflateTail) {
+      // A final block ends the stream; nothing may follow it but the tail we add.
+      if (!tail_fed && zs.avail_in > 0) {
         status = otlp::make_error(otlp::ErrorKind::kMalformed,
                                   "bytes after the end of the compressed message");
       }
       break;
     }
     if (rc == Z_OK || rc == Z_BUF_ERROR) {
-      if (zs.avail_in == 0 && zs.avail_out > 0) break;  // all input inflated
-      if (rc == Z_BUF_ERROR && zs.avail_out > 0) {
+      if (tail_fed && zs.avail_in == 0 && zs.avail_out > 0) break;  // all input inflated
+      if (rc == Z_BUF_ERROR && zs.avail_out > 0 && zs.avail_in == 0 && tail_fed) break;
+      if (rc == Z_BUF_ERROR && zs.avail_out > 0 && zs.avail_in > 0) {
         status = otlp::make_error(otlp::ErrorKind::kMalformed, "truncated compressed message");
         break;
       }

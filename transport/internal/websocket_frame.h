@@ -113,7 +113,7 @@ std::array<std::uint8_t, 4> new_mask();
 // cannot honour (a window below 15 bits we would have to respect when inflating is fine; one
 // we must produce is not offered, so none matters).
 std::optional<std::string> accept_deflate_offer(std::string_view extensions_header);
-// A client's offer, and whether a server's answer accepted it.
+// A client's offer, and whether a server's answer accepted it (with server_no_context_takeover).
 inline constexpr char kDeflateOffer[] =
     "permessage-deflate; client_no_context_takeover; server_no_context_takeover";
 bool deflate_accepted(std::string_view extensions_header);

@@ -148,7 +148,12 @@ TEST(WebSocketFrame, DeflateNegotiation) {
                    .has_value());
   EXPECT_TRUE(deflate_accepted(
       "permessage-deflate; server_no_context_takeover; client_no_context_takeover"));
-  EXPECT_FALSE(deflate_accepted("permessage-deflate; server_no_context_takeover"));
+  // The server may leave client_no_context_takeover out, never server_no_context_takeover.
+  EXPECT_TRUE(deflate_accepted("permessage-deflate; server_no_context_takeover"));
+  EXPECT_FALSE(deflate_accepted("permessage-deflate; client_no_context_takeover"));
+  EXPECT_FALSE(
+      deflate_accepted("permessage-deflate; server_no_context_takeover; "
+                       "client_max_window_bits=10"));
   EXPECT_FALSE(deflate_accepted(""));
 }
 

@@ -44,6 +44,8 @@ using csp::TimePoint;
 constexpr std::chrono::seconds kCloseTimeout{5};
 // Largest single read.
 constexpr std::size_t kReadSize = 64u << 10;
+// A message's memory is reserved in steps that double, starting here.
+constexpr std::uint64_t kReserveStep = 64u << 10;
 // The ticker's period is a quarter of the shortest timer, within these bounds.
 constexpr std::chrono::milliseconds kMinTick{10};
 constexpr std::chrono::milliseconds kMaxTick{1000};
@@ -150,10 +152,12 @@ class Session {
     }
     buffer_.resize(old + kReadSize);
     std::size_t got = 0;
-    csp::Task<ErrorCode> reading = stream_.read_some(buffer_.data() + old, kReadSize, got,
-                                                     deadline_after(config_.read_timeout));
+    // Never parks: a TLS record that is only partly here must not stop the loop (answers,
+    // ticks and shutdown go on; the poller says when the rest arrives).
+    csp::Task<ErrorCode> reading = stream_.try_read_some(buffer_.data() + old, kReadSize, got);
     const ErrorCode ec = co_await std::move(reading);
     buffer_.resize(old + got);
+    if (ec == boost::asio::error::would_block) co_return;
     if (got == 0 || ec) {
       lose_client();
       co_return;
@@ -228,6 +232,7 @@ class Session {
       message_refused_ = false;
       message_.clear();
       message_bytes_ = 0;
+      message_reserved_ = 0;
       message_memory_ = std::make_shared<std::vector<MemoryClaim>>();
       message_deadline_ = deadline_after(config_.read_timeout);
     }
@@ -238,11 +243,25 @@ class Session {
     }
     message_bytes_ += h.payload_length;
     if (close_sent_) message_refused_ = true;  // closing: discarded, never answered
-    if (!message_refused_ && h.payload_length > 0 && !reserve(*message_memory_, h.payload_length)) {
+    if (!message_refused_ && !reserve_message()) {
       message_refused_ = true;  // skipped unbuffered, then answered RESOURCE_EXHAUSTED
       message_.clear();
       message_.shrink_to_fit();
       message_memory_->clear();
+    }
+    return true;
+  }
+
+  // Memory for the message so far, before its frame's payload is read: in steps that double
+  // (kReserveStep first), so a message of many small frames makes few claims, never past the
+  // limit.
+  bool reserve_message() {
+    while (message_reserved_ < message_bytes_) {
+      const std::uint64_t limit = config_.max_message_bytes;
+      const std::uint64_t step = std::min(std::max<std::uint64_t>(kReserveStep, message_reserved_),
+                                          limit - message_reserved_);
+      if (!reserve(*message_memory_, step)) return false;
+      message_reserved_ += step;
     }
     return true;
   }
@@ -283,6 +302,7 @@ class Session {
         co_return;
       }
       close_received_ = true;
+      in_message_ = false;  // a message the client broke off by closing is not answered
       if (close_sent_) {
         ended_ = true;  // the answer to our close: done
         graceful_ = true;
@@ -399,7 +419,19 @@ class Session {
       payload =
           status_payload(absl::InternalError("cannot answer the request"), std::nullopt, json);
     }
-    pending->frame.try_send(answer_frame(payload, json));
+    try {
+      pending->frame.try_send(answer_frame(payload, json));
+    } catch (...) {
+      // Out of memory for the answer itself: a fixed one keeps the order of the rest.
+      try {
+        static const std::string kBinary = answer_frame(
+            status_payload(absl::InternalError("out of memory"), std::nullopt, false), false);
+        static const std::string kJson = answer_frame(
+            status_payload(absl::InternalError("out of memory"), std::nullopt, true), true);
+        pending->frame.try_send(json ? kJson : kBinary);
+      } catch (...) {
+      }
+    }
     handlers_.done();
   }
 
@@ -497,7 +529,8 @@ class Session {
       if (now >= close_deadline_) lose_client();  // no answer to our close
       co_return;
     }
-    if (in_message_ && now >= message_deadline_) {
+    // Only while we read: a message we stopped reading (a full window, a drain) is not late.
+    if (in_message_ && wants_to_read() && now >= message_deadline_) {
       {
         csp::Task<void> failing =
             fail(ws::kClosePolicyViolation, "message not complete within read_timeout");
@@ -580,6 +613,7 @@ class Session {
   bool message_refused_ = false;  // memory refused, or closing: its bytes are skipped
   std::string message_;
   std::uint64_t message_bytes_ = 0;
+  std::uint64_t message_reserved_ = 0;  // of message_memory_
   std::shared_ptr<std::vector<MemoryClaim>> message_memory_;
   TimePoint message_deadline_ = TimePoint::max();
 
