@@ -31,6 +31,7 @@
 #include "csp/select.h"
 #include "otlp/binary_codec.h"
 #include "otlp/json_codec.h"
+#include "transport/internal/dial.h"
 #include "transport/internal/endpoint.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/poller_object.h"
@@ -393,39 +394,11 @@ csp::Task<Exchange> HttpExporterClient::Impl::exchange_steps(const std::shared_p
   Exchange out;
   if (dial) {
     out.step = "connect";
-    const std::string port = std::to_string(url.port);
-    out.ec = co_await socket->run(
-        [&](ClientStream& stream, auto done) {
-          tcp::socket& s = stream.socket;
-          auto resolver = std::make_shared<tcp::resolver>(csp::io_context());
-          resolver->async_resolve(
-              url.host, port,
-              [resolver, socket, &s, done = std::move(done)](
-                  ErrorCode ec, const tcp::resolver::results_type& results) mutable {
-                if (!ec && socket->interrupted_on_poller()) ec = asio::error::operation_aborted;
-                if (ec) {
-                  done(ec);
-                  return;
-                }
-                // The next address is tried only while the attempt was neither aborted nor
-                // timed out (a cancel alone ends just the current address's try).
-                asio::async_connect(
-                    s, results,
-                    [socket](const ErrorCode&, const tcp::endpoint&) {
-                      return !socket->interrupted_on_poller();
-                    },
-                    [resolver, done = std::move(done)](ErrorCode ec, const tcp::endpoint&) mutable {
-                      done(ec);
-                    });
-              });
-        },
-        deadline);
+    csp::Task<ErrorCode> connecting = internal::resolve_and_connect(
+        socket, url.host, std::to_string(url.port),
+        [](ClientStream& s) -> tcp::socket& { return s.socket; }, deadline);
+    out.ec = co_await std::move(connecting);
     if (out.ec) co_return out;
-    co_await socket->run([](ClientStream& s, auto done) {
-      ErrorCode ignored;
-      s.socket.set_option(tcp::no_delay(true), ignored);
-      done(ErrorCode());
-    });
     if (url.scheme == "https") {
       out.step = "TLS handshake";
       out.ec = co_await socket->run(

@@ -36,6 +36,7 @@
 #include "otlp/binary_codec.h"
 #include "otlp/json_codec.h"
 #include "transport/internal/byte_stream.h"
+#include "transport/internal/dial.h"
 #include "transport/internal/messages.h"
 #include "transport/internal/status_mapping.h"
 #include "transport/internal/strings.h"
@@ -159,7 +160,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   csp::Task<void> run(std::unique_ptr<ByteStream> stream, std::string buffered) {
     stream_ = std::move(stream);
-    buffer_ = std::move(buffered);
+    buffer_ = internal::ReadBuffer(std::move(buffered));
     bool graceful = false;
     std::string why = "the connection ended";
     bool armed = false;
@@ -237,24 +238,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reads what is there (never parks: a partial TLS record waits for the poller's report).
   // False when the connection is over.
   csp::Task<bool> read_more() {
-    const std::size_t old = buffer_.size() - consumed_;
-    if (consumed_ > 0) {
-      buffer_.erase(0, consumed_);
-      consumed_ = 0;
-    }
-    buffer_.resize(old + kReadSize);
-    std::size_t got = 0;
-    csp::Task<ErrorCode> reading = stream_->try_read_some(buffer_.data() + old, kReadSize, got);
+    csp::Task<ErrorCode> reading = buffer_.fill(*stream_, kReadSize);
     const ErrorCode ec = co_await std::move(reading);
-    buffer_.resize(old + got);
-    if (ec == asio::error::would_block) co_return true;
-    co_return got > 0 && !ec;
+    co_return !ec || ec == asio::error::would_block;
   }
 
   // Step 2. A value: the connection is over, and why.
   csp::Task<std::optional<std::string>> process_buffer(bool& graceful) {
     for (;;) {
-      const std::string_view unread = std::string_view(buffer_).substr(consumed_);
+      const std::string_view unread = buffer_.unread();
       ws::HeaderParse parse = ws::parse_frame_header(unread, /*from_client=*/false, deflate_);
       if (parse.state == ws::HeaderParse::State::kNeedMore) co_return std::nullopt;
       if (parse.state == ws::HeaderParse::State::kError) {
@@ -268,7 +260,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (unread.size() < h.header_bytes + h.payload_length) co_return std::nullopt;
       const std::string_view payload =
           unread.substr(h.header_bytes, static_cast<std::size_t>(h.payload_length));
-      consumed_ += h.header_bytes + static_cast<std::size_t>(h.payload_length);
+      buffer_.consume(h.header_bytes + static_cast<std::size_t>(h.payload_length));
       switch (h.opcode) {
         case ws::Opcode::kPing: {
           csp::Task<bool> pong =
@@ -357,8 +349,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<ByteStream> stream_;
   csp::Chan<ErrorCode> readable_{1};
   std::deque<std::shared_ptr<Waiter>> inflight_;
-  std::string buffer_;
-  std::size_t consumed_ = 0;
+  internal::ReadBuffer buffer_;
   std::string message_;
   bool in_message_ = false;
   bool message_text_ = false;
@@ -537,33 +528,10 @@ csp::Task<Dialed> WebSocketExporterClient::Impl::dial(otlp::Signal signal,
   };
   dialed.fetch_add(1, std::memory_order_relaxed);
   std::shared_ptr<TcpSocket> socket = TcpSocket::make(/*direct_io=*/true);
-  const std::string port = std::to_string(url.port);
-  ErrorCode ec = co_await socket->run(
-      [&](tcp::socket& s, auto done) {
-        auto resolver = std::make_shared<tcp::resolver>(csp::io_context());
-        resolver->async_resolve(
-            url.host, port,
-            [resolver, socket, &s, done = std::move(done)](
-                ErrorCode ec, const tcp::resolver::results_type& results) mutable {
-              if (!ec && socket->interrupted_on_poller()) ec = asio::error::operation_aborted;
-              if (ec) {
-                done(ec);
-                return;
-              }
-              asio::async_connect(
-                  s, results,
-                  [socket](const ErrorCode&, const tcp::endpoint&) {
-                    return !socket->interrupted_on_poller();
-                  },
-                  [resolver, &s, done = std::move(done)](ErrorCode ec,
-                                                         const tcp::endpoint&) mutable {
-                    ErrorCode ignored;
-                    if (!ec) s.set_option(tcp::no_delay(true), ignored);
-                    done(ec);
-                  });
-            });
-      },
+  csp::Task<ErrorCode> connecting = internal::resolve_and_connect(
+      socket, url.host, std::to_string(url.port), [](tcp::socket& s) -> tcp::socket& { return s; },
       deadline);
+  const ErrorCode ec = co_await std::move(connecting);
   if (ec) co_return failed("connect", ec.message());
 
   std::unique_ptr<ByteStream> stream;

@@ -7,34 +7,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import StatsD from 'hot-shots';
+import { notOtlpd, startOtlpd, until } from './otlpd.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const OTLPD_BIN = process.env.OTLPD_BIN ? path.resolve(process.env.OTLPD_BIN) : path.resolve(here, '../../build/bin/otlpd');
-// The suite's fake collector (dev/fake-otlpd.mjs) speaks OTLP only.
-const skip = /\.(mjs|cjs|js)$/.test(OTLPD_BIN) ? 'OTLPD_BIN is a script, not otlpd' : false;
-
-function startOtlpd(config, dir) {
-  const child = spawn(OTLPD_BIN, ['--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { child, stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (d) => { proc.stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d) => { proc.stderr += d; });
-  proc.exit = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return proc;
-}
-
-async function until(predicate, what, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const skip = notOtlpd;
 
 // name -> [{kind, attributes: {k: v}, point}] from the file exporter's OTLP/JSON lines.
 function readPoints(text) {

@@ -32,6 +32,21 @@ csp::Task<void> shutdown_socket_send(TcpSocket& socket) {
 
 }  // namespace
 
+csp::Task<ErrorCode> ReadBuffer::fill(ByteStream& stream, std::size_t max) {
+  const std::size_t old = bytes_.size() - consumed_;
+  if (consumed_ > 0) {
+    bytes_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  bytes_.resize(old + max);
+  std::size_t got = 0;
+  csp::Task<ErrorCode> reading = stream.try_read_some(bytes_.data() + old, max, got);
+  const ErrorCode ec = co_await std::move(reading);
+  bytes_.resize(old + got);
+  if (!ec && got == 0) co_return ErrorCode(boost::asio::error::eof);
+  co_return ec;
+}
+
 csp::Task<ErrorCode> SocketStream::read_some(char* data, std::size_t size, std::size_t& got,
                                              csp::TimePoint deadline) {
   if (time_to_step_aside()) co_await csp::yield();

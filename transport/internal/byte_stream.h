@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "csp/chan.h"
 #include "csp/task.h"
@@ -56,6 +57,21 @@ class ByteStream {
  private:
   static constexpr int kReadsBeforeYield = 16;
   int reads_since_yield_ = 0;
+};
+
+// Bytes read from a stream and not yet parsed (a frame parser's input).
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(std::string bytes = {}) : bytes_(std::move(bytes)) {}
+  std::string_view unread() const { return std::string_view(bytes_).substr(consumed_); }
+  void consume(std::size_t n) { consumed_ += n; }
+  // One read of at most `max` more bytes that never parks for input (try_read_some): OK with
+  // bytes added, would_block with none, or the stream's error (eof when the peer closed).
+  csp::Task<ErrorCode> fill(ByteStream& stream, std::size_t max);
+
+ private:
+  std::string bytes_;
+  std::size_t consumed_ = 0;  // bytes_ before this are parsed
 };
 
 // A plain TCP connection made for direct I/O (socket_io.h).

@@ -144,28 +144,20 @@ class Session {
     return pending_.size() < config_.window;
   }
 
+  // Never parks: a TLS record that is only partly here must not stop the loop (answers,
+  // ticks and shutdown go on; the poller says when the rest arrives).
   csp::Task<void> read_more() {
-    const std::size_t old = buffer_.size() - consumed_;
-    if (consumed_ > 0) {
-      buffer_.erase(0, consumed_);
-      consumed_ = 0;
-    }
-    buffer_.resize(old + kReadSize);
-    std::size_t got = 0;
-    // Never parks: a TLS record that is only partly here must not stop the loop (answers,
-    // ticks and shutdown go on; the poller says when the rest arrives).
-    csp::Task<ErrorCode> reading = stream_.try_read_some(buffer_.data() + old, kReadSize, got);
+    csp::Task<ErrorCode> reading = buffer_.fill(stream_, kReadSize);
     const ErrorCode ec = co_await std::move(reading);
-    buffer_.resize(old + got);
     if (ec == boost::asio::error::would_block) co_return;
-    if (got == 0 || ec) {
+    if (ec) {
       lose_client();
       co_return;
     }
     last_received_ = Clock::now();
   }
 
-  std::string_view unread() const { return std::string_view(buffer_).substr(consumed_); }
+  std::string_view unread() const { return buffer_.unread(); }
 
   // Step 1: frames out of the buffer, as far as the window and the bytes allow.
   csp::Task<void> process_buffer() {
@@ -180,7 +172,7 @@ class Session {
           }
           co_return;
         }
-        consumed_ += parse.header.header_bytes;
+        buffer_.consume(parse.header.header_bytes);
         frame_ = parse.header;
         frame_read_ = 0;
         if (!start_frame()) {
@@ -196,7 +188,7 @@ class Session {
           static_cast<std::size_t>(std::min<std::uint64_t>(left, unread().size()));
       if (take > 0) {
         take_payload(unread().substr(0, take));
-        consumed_ += take;
+        buffer_.consume(take);
         frame_read_ += take;
       }
       if (frame_read_ < frame_->payload_length) co_return;  // more bytes needed
@@ -588,8 +580,7 @@ class Session {
 
   ByteStream& stream_;
   const WebSocketSessionConfig config_;
-  std::string buffer_;  // bytes read, from consumed_ on not yet parsed
-  std::size_t consumed_ = 0;
+  ReadBuffer buffer_;  // bytes read, not yet parsed
   const csp::Chan<csp::Unit> stop_;
   bool stopping_seen_ = false;
 
