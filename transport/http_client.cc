@@ -71,20 +71,6 @@ constexpr std::size_t kMaxQuotedBody = 512;
 
 std::size_t signal_index(otlp::Signal signal) { return static_cast<std::size_t>(signal); }
 
-std::string_view default_path(otlp::Signal signal) {
-  switch (signal) {
-    case otlp::Signal::kTraces:
-      return "v1/traces";
-    case otlp::Signal::kMetrics:
-      return "v1/metrics";
-    case otlp::Signal::kLogs:
-      return "v1/logs";
-    case otlp::Signal::kProfiles:
-      return "v1development/profiles";
-  }
-  return "";
-}
-
 const std::string& override_url(const HttpClientOptions& options, otlp::Signal signal) {
   switch (signal) {
     case otlp::Signal::kTraces:
@@ -121,13 +107,8 @@ absl::StatusOr<internal::Url> signal_url(const HttpClientOptions& options, otlp:
     return absl::InvalidArgumentError(
         absl::StrCat("endpoint: must be set (or ", override_name(signal), ")"));
   }
-  return internal::parse_url(internal::join_url_path(options.endpoint, default_path(signal)),
-                             "endpoint");
-}
-
-bool is_token_char(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return internal::parse_url(
+      internal::join_url_path(options.endpoint, internal::signal_url_path(signal)), "endpoint");
 }
 
 // A short, printable excerpt of an answer body for error messages.
@@ -215,22 +196,7 @@ absl::Status HttpClientOptions::validate() const {
   if (max_response_body_bytes == 0) {
     return absl::InvalidArgumentError("max_response_body_bytes: must be positive");
   }
-  for (const auto& [name, value] : headers) {
-    if (name.empty()) return absl::InvalidArgumentError("headers: empty header name");
-    for (char c : name) {
-      if (!is_token_char(c)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("headers: invalid character in header name \"", name, "\""));
-      }
-    }
-    for (char c : value) {
-      if (c == '\r' || c == '\n' || c == '\0') {
-        return absl::InvalidArgumentError(
-            absl::StrCat("headers: invalid character in the value of \"", name, "\""));
-      }
-    }
-  }
-  return absl::OkStatus();
+  return internal::check_header_fields(headers);
 }
 
 struct HttpExporterClient::Impl {

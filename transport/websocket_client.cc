@@ -59,20 +59,6 @@ constexpr std::size_t kReadSize = 64u << 10;
 // Closing (the client is destroyed) waits this long at most for the close frame to go out.
 constexpr std::chrono::milliseconds kCloseWriteTimeout{1000};
 
-std::string_view signal_path(otlp::Signal signal) {
-  switch (signal) {
-    case otlp::Signal::kTraces:
-      return "v1/traces";
-    case otlp::Signal::kMetrics:
-      return "v1/metrics";
-    case otlp::Signal::kLogs:
-      return "v1/logs";
-    case otlp::Signal::kProfiles:
-      return "v1development/profiles";
-  }
-  return "";
-}
-
 // ws:// and wss:// read as http:// and https:// (the same authority and path rules).
 absl::StatusOr<internal::Url> parse_ws_url(std::string_view endpoint, otlp::Signal signal) {
   std::string text;
@@ -84,7 +70,8 @@ absl::StatusOr<internal::Url> parse_ws_url(std::string_view endpoint, otlp::Sign
     return absl::InvalidArgumentError(absl::StrCat(
         "endpoint \"", internal::av(endpoint), "\": want ws://host[:port] or wss://host[:port]"));
   }
-  return internal::parse_url(internal::join_url_path(text, signal_path(signal)), "endpoint");
+  return internal::parse_url(internal::join_url_path(text, internal::signal_url_path(signal)),
+                             "endpoint");
 }
 
 // One export's place in line: its answer arrives here.
@@ -386,22 +373,7 @@ absl::Status WebSocketClientOptions::validate() const {
     return absl::InvalidArgumentError(
         "reconnect_backoff: must be positive and at most max_reconnect_backoff");
   }
-  for (const auto& [name, value] : headers) {
-    if (name.empty()) return absl::InvalidArgumentError("headers: empty header name");
-    for (char c : name) {
-      if (!absl::ascii_isgraph(static_cast<unsigned char>(c)) || c == ':') {
-        return absl::InvalidArgumentError(
-            absl::StrCat("headers: invalid character in header name \"", name, "\""));
-      }
-    }
-    for (char c : value) {
-      if (c == '\r' || c == '\n' || c == '\0') {
-        return absl::InvalidArgumentError(
-            absl::StrCat("headers: invalid character in the value of \"", name, "\""));
-      }
-    }
-  }
-  return absl::OkStatus();
+  return internal::check_header_fields(headers);
 }
 
 struct WebSocketExporterClient::Impl : std::enable_shared_from_this<Impl> {

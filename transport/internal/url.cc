@@ -6,6 +6,43 @@
 
 namespace transport::internal {
 
+std::string_view signal_url_path(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return "v1/traces";
+    case otlp::Signal::kMetrics:
+      return "v1/metrics";
+    case otlp::Signal::kLogs:
+      return "v1/logs";
+    case otlp::Signal::kProfiles:
+      return "v1development/profiles";
+  }
+  return "";
+}
+
+absl::Status check_header_fields(const std::map<std::string, std::string>& headers) {
+  const auto token_char = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
+  for (const auto& [name, value] : headers) {
+    if (name.empty()) return absl::InvalidArgumentError("headers: empty header name");
+    for (char c : name) {
+      if (!token_char(c)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("headers: invalid character in header name \"", name, "\""));
+      }
+    }
+    for (char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') {
+        return absl::InvalidArgumentError(
+            absl::StrCat("headers: invalid character in the value of \"", name, "\""));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Url::host_header() const {
   const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
   if (default_port)

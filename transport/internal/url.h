@@ -3,10 +3,12 @@
 // Pure functions, any thread.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "otlp/signal.h"
 
 namespace transport::internal {
 
@@ -23,6 +25,14 @@ struct Url {
 // INVALID_ARGUMENT naming `what` (e.g. "traces_endpoint") for anything else, including userinfo
 // and fragments.
 absl::StatusOr<Url> parse_url(std::string_view text, std::string_view what);
+
+// The path OTLP/HTTP appends to a base URL for a signal: "v1/traces", "v1/metrics", "v1/logs",
+// "v1development/profiles".
+std::string_view signal_url_path(otlp::Signal signal);
+
+// Header fields a client is configured to send: names are HTTP tokens, values carry no CR, LF
+// or NUL. INVALID_ARGUMENT naming the field otherwise.
+absl::Status check_header_fields(const std::map<std::string, std::string>& headers);
 
 // base + "/" + path, with exactly one slash between them (the Collector's otlphttp exporter
 // appends "v1/traces" to `endpoint` this way).
