@@ -5,17 +5,23 @@
 
 #include "transport/websocket_client.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <set>
 #include <thread>
 
 #include "csp/scheduler.h"
 #include "csp/wait_group.h"
 #include "transport/http_server.h"
+#include "transport/internal/websocket_frame.h"
 #include "transport/testing/recording_handler.h"
 #include "transport/testing/requests.h"
 
@@ -191,6 +197,113 @@ TEST_F(WebSocketClientTest, AnAnswerLostWithTheConnectionIsRetryableAndNotCounte
   ExportResult refused = send(client, otlp::Signal::kTraces, body);
   EXPECT_EQ(refused.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(refused.not_received);
+}
+
+// A server that breaks the protocol: it answers the upgrade as `handshake` says, then writes
+// `after` once the client's first frame has arrived. Plain POSIX sockets on a thread.
+class MisbehavingServer {
+ public:
+  MisbehavingServer(std::function<std::string(const std::string& key)> handshake, std::string after)
+      : handshake_(std::move(handshake)), after_(std::move(after)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listener_, 4);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~MisbehavingServer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+
+ private:
+  void serve() {
+    const int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    std::string request;
+    char buf[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::size_t at = request.find("Sec-WebSocket-Key: ");
+    const std::string key =
+        at == std::string::npos ? "" : request.substr(at + 19, request.find("\r\n", at) - at - 19);
+    const std::string answer = handshake_(key);
+    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+    if (::recv(fd, buf, sizeof buf, 0) > 0) {  // the client's request frame
+      ::send(fd, after_.data(), after_.size(), MSG_NOSIGNAL);
+    }
+    ::recv(fd, buf, sizeof buf, 0);  // until the client gives up
+    ::close(fd);
+  }
+
+  std::function<std::string(const std::string&)> handshake_;
+  std::string after_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string good_handshake(const std::string& key) {
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: " +
+         internal::websocket::accept_key(key) + "\r\n\r\n";
+}
+
+TEST_F(WebSocketClientTest, AServerThatBreaksTheProtocolFailsTheExportAndIsNotTrusted) {
+  namespace ws = internal::websocket;
+  struct Case {
+    const char* what;
+    std::function<std::string(const std::string&)> handshake;
+    std::string after;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {"a masked answer", good_handshake,
+       ws::encode_frame(ws::Opcode::kBinary, "", true, false, ws::new_mask()),
+       "server frame masked"},
+      {"a wrong accept key",
+       [](const std::string&) {
+         return std::string(
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+             "Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBrZXk=\r\n\r\n");
+       },
+       "", "not a WebSocket handshake"},
+      {"an answer over the limit", good_handshake,
+       ws::encode_frame_header(ws::Opcode::kBinary, kMaxWebSocketAnswerBytes + 1, true, false,
+                               std::nullopt),
+       "an answer over"},
+      {"a continuation without a message", good_handshake,
+       ws::encode_frame(ws::Opcode::kContinuation, ""), "stray continuation"},
+      {"an extension nobody offered",
+       [](const std::string& key) {
+         return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+                "Upgrade\r\nSec-WebSocket-Extensions: x-unknown\r\nSec-WebSocket-Accept: " +
+                internal::websocket::accept_key(key) + "\r\n\r\n";
+       },
+       "", "did not offer"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    MisbehavingServer server(c.handshake, c.after);
+    WebSocketClientOptions o;
+    o.endpoint = "ws://127.0.0.1:" + std::to_string(server.port());
+    o.timeout = 20s;
+    WebSocketExporterClient client(o);
+    ExportResult r =
+        send(client, otlp::Signal::kTraces, testing::request_bytes(otlp::Signal::kTraces));
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable) << r.status;
+    EXPECT_THAT(std::string(r.status.message()), HasSubstr(c.says));
+  }
 }
 
 TEST_F(WebSocketClientTest, BadOptionsAreReportedByEveryExport) {
