@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "csp/timer.h"
@@ -141,12 +142,15 @@ TEST_F(WebSocketServerTest, BinaryAndTextMessagesReachTheHandlerAndAreAnsweredIn
 }
 
 TEST_F(WebSocketServerTest, PipelinedRequestsAreAnsweredInOrderWhateverOrderTheyFinishIn) {
-  // The n-th request of a run takes longer the earlier it came, so handlers finish in reverse;
-  // each answer's rejected_items says which request it answers.
-  std::atomic<int> seen{0};
-  ExportHandler handler = [&](ExportRequest) -> csp::Task<ExportResult> {
-    const int n = seen.fetch_add(1);
-    co_await csp::sleep(std::chrono::milliseconds(5 * (10 - n % 10)));
+  // The n-th request takes longer the earlier it came, so handlers finish in reverse; each
+  // answer's rejected_items says which request it answers (known by its bytes: handlers may
+  // start in any order).
+  std::map<std::string, int> index;
+  for (int i = 0; i < 10; ++i) index[testing::request_bytes(otlp::Signal::kTraces, i)] = i;
+  ExportHandler handler = [&](ExportRequest request) -> csp::Task<ExportResult> {
+    const auto found = index.find(request.body);
+    const int n = found == index.end() ? -1 : found->second;
+    co_await csp::sleep(std::chrono::milliseconds(5 * (10 - n)));
     ExportResult result;
     result.rejected_items = n;
     result.partial_message = "numbered";

@@ -225,8 +225,10 @@ TEST_P(ExporterFaults, PermanentErrorsAreDroppedAtOnceAndCounted) {
 }
 
 TEST_P(ExporterFaults, AHungBackendTimesOutAndTheRetryMayDuplicate) {
-  // timeout is real time (the transport's deadline): short, so the test stays quick.
-  make_exporter_one_sender("timeout: 300ms, " + std::string(kRetry));
+  // timeout is real time (the transport's deadline): long enough that a request the backend
+  // answers at once is never late, even under ThreadSanitizer on a loaded machine (at 300 ms
+  // an accepted retry once timed out there and was retried again).
+  make_exporter_one_sender("timeout: 2s, " + std::string(kRetry));
   // The first batch's first request is answered OK, but only after the client gave up: the
   // backend keeps it, and the retry delivers it again. The second's is never answered.
   backend_->script({Fault::answer_late(), Fault::accept(), Fault::never_answer(), Fault::accept()});
