@@ -60,15 +60,53 @@ absl::Status malformed(const Cursor& c, std::string_view what) {
       absl::StrCat("syslog: ", std::string(what), " at byte ", c.pos()));
 }
 
+// OTLP strings are UTF-8 (protobuf refuses to encode others), but a syslog line may carry any
+// bytes: each byte that does not start a valid UTF-8 sequence becomes U+FFFD.
+std::string to_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    int extra = -1;
+    std::uint32_t code = 0;
+    std::uint32_t min = 0;
+    if (c < 0x80) {
+      extra = 0, code = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, code = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, code = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, code = c & 0x07, min = 0x10000;
+    }
+    bool ok = extra >= 0 && end - p > extra;
+    for (int i = 1; ok && i <= extra; ++i) {
+      ok = (p[i] & 0xC0) == 0x80;
+      code = (code << 6) | (p[i] & 0x3F);
+    }
+    ok = ok && code >= min && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(extra + 1));
+      p += extra + 1;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++p;
+    }
+  }
+  return out;
+}
+
 AnyValue& add(Attributes& attrs, std::string_view key) {
   KeyValue* kv = attrs.Add();
-  kv->set_key(std::string(key));
+  kv->set_key(to_utf8(key));
   return *kv->mutable_value();
 }
 
 void add_string(Attributes& attrs, std::string_view key, std::string_view value) {
   if (value.empty() || value == "-") return;  // absent (RFC 5424's NILVALUE)
-  add(attrs, key).set_string_value(std::string(value));
+  add(attrs, key).set_string_value(to_utf8(value));
 }
 
 // Days since 1970-01-01 of a civil date (proleptic Gregorian), without the C library's zone.
@@ -229,7 +267,7 @@ absl::Status parse_structured_data(Cursor& c, SyslogRecord& out) {
     const std::string_view id = sd_name(c, c.rest());
     if (id.empty()) return malformed(c, "empty SD-ID");
     KeyValue* element = elements->add_values();
-    element->set_key(std::string(id));
+    element->set_key(to_utf8(id));
     auto* params = element->mutable_value()->mutable_kvlist_value();
     while (c.take(' ')) {
       const std::string_view name = sd_name(c, c.rest());
@@ -238,8 +276,8 @@ absl::Status parse_structured_data(Cursor& c, SyslogRecord& out) {
       absl::StatusOr<std::string> value = parse_param_value(c);
       if (!value.ok()) return value.status();
       KeyValue* param = params->add_values();
-      param->set_key(std::string(name));
-      param->mutable_value()->set_string_value(*std::move(value));
+      param->set_key(to_utf8(name));
+      param->mutable_value()->set_string_value(to_utf8(*value));
     }
     if (!c.take(']')) return malformed(c, "missing ']' closing structured data");
   }
@@ -337,7 +375,7 @@ absl::Status parse_syslog(std::string_view line, const SyslogParseOptions& optio
     line.remove_suffix(1);
   }
   out.set_observed_time_unix_nano(static_cast<std::uint64_t>(now_ns));
-  out.mutable_body()->set_string_value(std::string(line));
+  out.mutable_body()->set_string_value(to_utf8(line));
   Cursor c(line);
   absl::StatusOr<int> pri = parse_pri(c);
   if (!pri.ok()) return pri.status();

@@ -3,7 +3,8 @@
 // Collector (contrib) syslog receiver, so its users' queries keep working.
 //
 // Every message becomes one record:
-//  - body: the message as received (after framing);
+//  - body: the message as received (after framing); bytes that are not UTF-8 become U+FFFD,
+//    here and in every string attribute, since OTLP strings must be UTF-8;
 //  - time_unix_nano: the message's timestamp (RFC 3164 carries no year and no zone: the year is
 //    the current one in `location`, moved back one if that would put the message more than a
 //    day in the future; the zone is `location`); observed_time_unix_nano: when it was parsed;

@@ -122,5 +122,17 @@ TEST(SyslogParser, MalformedLinesSayWhatIsWrongAndNeverReadPastTheEnd) {
   for (std::size_t n = 0; n <= good.size(); ++n) (void)parse_syslog(good.substr(0, n), {}, kNow, r);
 }
 
+TEST(SyslogParser, BytesThatAreNotUtf8BecomeReplacementCharactersSoTheRecordEncodes) {
+  SyslogRecord r;
+  SyslogParseOptions rfc3164;
+  rfc3164.protocol = SyslogProtocol::kRfc3164;
+  const std::string line = "<34>Oct 11 22:14:15 my\x96\x9Chost su: caf\xC3\xA9 \xFF done";
+  ASSERT_TRUE(parse_syslog(line, rfc3164, kNow, r).ok());
+  EXPECT_EQ(r.body().string_value(),
+            "<34>Oct 11 22:14:15 my\xEF\xBF\xBD\xEF\xBF\xBDhost su: caf\xC3\xA9 \xEF\xBF\xBD done");
+  std::string bytes;
+  EXPECT_TRUE(r.SerializeToString(&bytes));  // protobuf refuses strings that are not UTF-8
+}
+
 }  // namespace
 }  // namespace components
