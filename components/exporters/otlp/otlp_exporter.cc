@@ -22,10 +22,6 @@ bool is_retryable_export(const absl::Status& status, bool has_retry_after) {
   }
 }
 
-namespace {
-
-// http: OTLP/HTTP retries 429 (RESOURCE_EXHAUSTED) with or without Retry-After; gRPC only with
-// RetryInfo.
 SendOutcome outcome_of(transport::ExportResult r, bool http) {
   SendOutcome out;
   const bool retry_after = r.retry_after.has_value() || http;
@@ -35,6 +31,8 @@ SendOutcome outcome_of(transport::ExportResult r, bool http) {
   out.status = std::move(r.status);
   return out;
 }
+
+namespace {
 
 // A request's headers when a headers_setter is the exporter's auth: the configured headers with
 // its rules applied for the batch's client metadata; nullopt (the client's own) otherwise.

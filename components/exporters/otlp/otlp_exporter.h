@@ -36,6 +36,10 @@ struct OtlpHttpExporterConfig {
 // Whether a failed export should be retried (see above).
 bool is_retryable_export(const absl::Status& status, bool has_retry_after);
 
+// A transport's result as the queue sees it. `http`: OTLP/HTTP retries 429 (RESOURCE_EXHAUSTED)
+// with or without Retry-After; gRPC-style transports only with RetryInfo.
+SendOutcome outcome_of(transport::ExportResult r, bool http);
+
 std::shared_ptr<pipeline::Exporter> make_otlp_grpc_exporter(std::string id,
                                                             OtlpGrpcExporterConfig config,
                                                             pipeline::Host& host);

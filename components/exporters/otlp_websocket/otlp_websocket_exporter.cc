@@ -12,12 +12,7 @@ std::shared_ptr<pipeline::Exporter> make_otlp_websocket_exporter(std::string id,
     // The queue keeps the batch for retries: lend it rather than copy it per attempt.
     transport::ExportResult r =
         co_await client->export_borrowed(batch.signal, batch.bytes, std::move(ctx));
-    SendOutcome out;
-    out.retryable = !r.status.ok() && is_retryable_export(r.status, r.retry_after.has_value());
-    out.retry_after = r.retry_after;
-    out.not_received = r.not_received;
-    out.status = std::move(r.status);
-    co_return out;
+    co_return outcome_of(std::move(r), /*http=*/false);  // RetryInfo, as gRPC
   };
   return std::make_shared<QueuedRetryExporter>(std::move(id), config.queue, config.retry,
                                                config.client.timeout, std::move(send), host);
